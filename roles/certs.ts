@@ -1,0 +1,24 @@
+/**
+ * The `certs` role: creates development certificates.
+ *
+ * @module
+ */
+import { ensureDevCerts } from "../shared/certs.ts";
+
+/** Options of the `certs` role. */
+export interface CertsOptions {
+  /** The certificates directory. */
+  dir: string;
+  /** Make a new CA and reissue every certificate. */
+  force: boolean;
+}
+
+/** Creates the CA and leaf certificates that are missing in `dir`. */
+export async function run(options: CertsOptions): Promise<void> {
+  const result = await ensureDevCerts(options.dir, { force: options.force });
+  console.log(
+    result.created.length === 0
+      ? `${options.dir}: every certificate is already there`
+      : `${options.dir}: wrote ${result.created.join(", ")}`,
+  );
+}

@@ -1,0 +1,453 @@
+/**
+ * Command-line parsing for every role, in one module (`node:util`
+ * `parseArgs`), with the help text of each role.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log.ts";
+
+/** A usage mistake: printed with a hint, exit code 2. */
+export class UsageError extends Error {
+  /** @param message What was wrong with the command line. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** One flag of a role. */
+interface Flag {
+  type: "string" | "boolean";
+  /** The value shown as `[default: …]`. */
+  default?: string;
+  /** The value placeholder shown in help, e.g. `PORT`. */
+  value?: string;
+  help: string;
+}
+
+/** The flags every role takes. */
+const COMMON: Record<string, Flag> = {
+  "log-level": {
+    type: "string",
+    default: "info",
+    value: "LEVEL",
+    help: `one of ${LOG_LEVELS.join(", ")}`,
+  },
+  help: { type: "boolean", help: "show this help" },
+};
+
+const CLIENT: Record<string, Flag> = {
+  addr: {
+    type: "string",
+    default: "127.0.0.1:40001",
+    value: "HOST:PORT",
+    help: "the frontend to talk to",
+  },
+  certs: {
+    type: "string",
+    default: "certs",
+    value: "DIR",
+    help: "directory with ca.crt, client.crt and client.key",
+  },
+  "server-name": {
+    type: "string",
+    value: "NAME",
+    help:
+      "name the server certificate must carry (default: the host, or localhost for an IP)",
+  },
+  "timeout-ms": {
+    type: "string",
+    default: "5000",
+    value: "MS",
+    help: "deadline of the call",
+  },
+};
+
+interface RoleSpec {
+  usage: string;
+  summary: string;
+  positionals: string[];
+  flags: Record<string, Flag>;
+}
+
+const ROLES: Record<string, RoleSpec> = {
+  start: {
+    usage: "start [flags]",
+    summary:
+      "Serve the cache: a TLS gRPC frontend with Web Worker shards (the default role).",
+    positionals: [],
+    flags: {
+      host: {
+        type: "string",
+        default: "127.0.0.1",
+        value: "HOST",
+        help: "interface to listen on",
+      },
+      port: {
+        type: "string",
+        default: "40001",
+        value: "PORT",
+        help: "port to listen on (0 picks a free one)",
+      },
+      workers: {
+        type: "string",
+        default: "cores",
+        value: "N",
+        help: "number of worker shards (default: the number of cores)",
+      },
+      "max-bytes": {
+        type: "string",
+        default: "256MiB",
+        value: "SIZE",
+        help: "total cache capacity, split across shards (e.g. 512MiB, 2GiB)",
+      },
+      "max-value-bytes": {
+        type: "string",
+        default: "4MiB",
+        value: "SIZE",
+        help: "largest value accepted (type URL included)",
+      },
+      certs: {
+        type: "string",
+        default: "certs",
+        value: "DIR",
+        help:
+          "ca.crt, cfe.crt, cfe.key; generated on first start if there is no CA",
+      },
+      "client-ca": {
+        type: "string",
+        value: "FILE",
+        help:
+          "CA that client certificates must chain to (default: <certs>/ca.crt)",
+      },
+      "no-client-auth": {
+        type: "boolean",
+        help: "accept TLS clients without a certificate, as the original did",
+      },
+      acl: {
+        type: "string",
+        value: "FILE",
+        help:
+          'JSON map from client certificate CN to namespaces, e.g. {"client":["demo"]}',
+      },
+      "shutdown-grace-ms": {
+        type: "string",
+        default: "5000",
+        value: "MS",
+        help: "how long SIGINT/SIGTERM waits for calls in flight",
+      },
+    },
+  },
+  certs: {
+    usage: "certs [flags]",
+    summary:
+      "Create development certificates (CA, cfe, client), adding any that are missing.",
+    positionals: [],
+    flags: {
+      certs: {
+        type: "string",
+        default: "certs",
+        value: "DIR",
+        help: "where to write them",
+      },
+      force: {
+        type: "boolean",
+        help: "make a new CA and reissue every certificate",
+      },
+    },
+  },
+  set: {
+    usage: "set NS KEY VALUE [flags]",
+    summary: "Store a string value.",
+    positionals: ["NS", "KEY", "VALUE"],
+    flags: {
+      ...CLIENT,
+      ttl: {
+        type: "string",
+        value: "MS",
+        help: "time to live in milliseconds (default: no expiry)",
+      },
+    },
+  },
+  get: {
+    usage: "get NS KEY [flags]",
+    summary: "Print a string value; exit code 1 on a miss.",
+    positionals: ["NS", "KEY"],
+    flags: CLIENT,
+  },
+  del: {
+    usage: "del NS KEY [flags]",
+    summary: "Delete a key; prints whether it existed.",
+    positionals: ["NS", "KEY"],
+    flags: CLIENT,
+  },
+  ttl: {
+    usage: "ttl NS KEY [flags]",
+    summary:
+      "Print a key's remaining time to live in ms (0: no expiry); exit code 1 on a miss.",
+    positionals: ["NS", "KEY"],
+    flags: CLIENT,
+  },
+  stats: {
+    usage: "stats [flags]",
+    summary: "Print per-shard counters as JSON.",
+    positionals: [],
+    flags: CLIENT,
+  },
+};
+
+/** Options shared by the client commands. */
+export interface ClientCommandOptions {
+  /** The command. */
+  command: "set" | "get" | "del" | "ttl" | "stats";
+  /** Its positional arguments (namespace, key, value). */
+  args: string[];
+  /** The frontend's address. */
+  addr: string;
+  /** The certificates directory. */
+  certs: string;
+  /** The server certificate's name, if not the host. */
+  serverName?: string;
+  /** The call's deadline. */
+  timeoutMs: number;
+  /** The TTL of `set`, in ms. */
+  ttlMs: number;
+}
+
+/** What the command line asks for. */
+export type Command =
+  | { role: "help"; text: string }
+  | { role: "start"; logLevel: LogLevel; options: StartArgs }
+  | { role: "certs"; logLevel: LogLevel; dir: string; force: boolean }
+  | { role: "client"; logLevel: LogLevel; options: ClientCommandOptions };
+
+/** The `start` role's options, as parsed. */
+export interface StartArgs {
+  /** See `StartOptions`. */
+  host: string;
+  /** See `StartOptions`. */
+  port: number;
+  /** See `StartOptions`. */
+  workers: number;
+  /** See `StartOptions`. */
+  maxBytes: number;
+  /** See `StartOptions`. */
+  maxValueBytes: number;
+  /** See `StartOptions`. */
+  certs: string;
+  /** See `StartOptions`. */
+  clientCa?: string;
+  /** See `StartOptions`. */
+  clientAuth: boolean;
+  /** See `StartOptions`. */
+  acl?: string;
+  /** See `StartOptions`. */
+  shutdownGraceMs: number;
+}
+
+/** The program's help text. */
+export function programHelp(): string {
+  const width = Math.max(...Object.values(ROLES).map((r) => r.usage.length));
+  return [
+    "Ganache: a distributed in-memory cache with TLS auth.",
+    "",
+    "Usage: deno task start [flags]          (same as: main.ts start)",
+    "       deno task cli -- <role> [args] [flags]",
+    "",
+    "Roles:",
+    ...Object.values(ROLES).map((r) =>
+      `  ${r.usage.padEnd(width)}  ${r.summary}`
+    ),
+    "",
+    "Run '<role> --help' for a role's flags.",
+  ].join("\n");
+}
+
+/** A role's help text. */
+export function roleHelp(role: string): string {
+  const spec = ROLES[role]!;
+  const flags = { ...spec.flags, ...COMMON };
+  const lines = Object.entries(flags).map(([name, flag]) => {
+    const left = `--${name}${flag.value ? ` ${flag.value}` : ""}`;
+    const def = flag.default !== undefined ? ` [default: ${flag.default}]` : "";
+    return `  ${left.padEnd(26)} ${flag.help}${def}`;
+  });
+  return [
+    `Usage: main.ts ${spec.usage}`,
+    "",
+    spec.summary,
+    "",
+    "Flags:",
+    ...lines,
+  ]
+    .join("\n");
+}
+
+/**
+ * Parses the command line of `main.ts`.
+ *
+ * @param argv The arguments after `main.ts`.
+ * @param cores The default number of workers.
+ * @throws {UsageError} on anything it cannot make sense of.
+ */
+export function parseCommandLine(argv: string[], cores: number): Command {
+  // `deno task cli -- set …` passes the `--` through.
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
+  const first = args[0];
+  if (first === undefined || first.startsWith("-")) {
+    if (first === "--help" || first === "-h") {
+      return { role: "help", text: programHelp() };
+    }
+    return parseRole("start", args, cores);
+  }
+  if (first === "help") return { role: "help", text: programHelp() };
+  if (!(first in ROLES)) {
+    throw new UsageError(`unknown role "${first}"`);
+  }
+  return parseRole(first, args.slice(1), cores);
+}
+
+function parseRole(role: string, args: string[], cores: number): Command {
+  const spec = ROLES[role]!;
+  const flags = { ...spec.flags, ...COMMON };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: Object.fromEntries(
+        Object.entries(flags).map((
+          [name, flag],
+        ) => [name, { type: flag.type }]),
+      ),
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(`${role}: ${(error as Error).message}`);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) return { role: "help", text: roleHelp(role) };
+  const text = (name: string) => {
+    const value = values[name];
+    return typeof value === "string" ? value : flags[name]?.default;
+  };
+  const logLevel = text("log-level") ?? "info";
+  if (!isLogLevel(logLevel)) {
+    throw new UsageError(
+      `--log-level must be one of ${
+        LOG_LEVELS.join(", ")
+      }: received "${logLevel}"`,
+    );
+  }
+  if (parsed.positionals.length !== spec.positionals.length) {
+    throw new UsageError(
+      `${role} takes ${
+        spec.positionals.join(" ") || "no arguments"
+      }: received ${parsed.positionals.length} argument(s)`,
+    );
+  }
+  if (role === "start") {
+    const workers = text("workers");
+    return {
+      role: "start",
+      logLevel,
+      options: {
+        host: text("host")!,
+        port: parseInteger("port", text("port")!, 0, 65535),
+        workers: workers === "cores"
+          ? cores
+          : parseInteger("workers", workers!, 1, 1024),
+        maxBytes: parseSize("max-bytes", text("max-bytes")!),
+        maxValueBytes: parseSize("max-value-bytes", text("max-value-bytes")!),
+        certs: text("certs")!,
+        clientCa: text("client-ca"),
+        clientAuth: values["no-client-auth"] !== true,
+        acl: text("acl"),
+        shutdownGraceMs: parseInteger(
+          "shutdown-grace-ms",
+          text("shutdown-grace-ms")!,
+          0,
+          3_600_000,
+        ),
+      },
+    };
+  }
+  if (role === "certs") {
+    return {
+      role: "certs",
+      logLevel,
+      dir: text("certs")!,
+      force: values.force === true,
+    };
+  }
+  const ttl = text("ttl");
+  return {
+    role: "client",
+    logLevel,
+    options: {
+      command: role as ClientCommandOptions["command"],
+      args: parsed.positionals,
+      addr: text("addr")!,
+      certs: text("certs")!,
+      serverName: text("server-name"),
+      timeoutMs: parseInteger("timeout-ms", text("timeout-ms")!, 1, 3_600_000),
+      ttlMs: ttl === undefined
+        ? 0
+        : parseInteger("ttl", ttl, 0, Number.MAX_SAFE_INTEGER),
+    },
+  };
+}
+
+/**
+ * Parses a whole number within bounds.
+ *
+ * @throws {UsageError} when it is not one.
+ */
+export function parseInteger(
+  name: string,
+  text: string,
+  min: number,
+  max: number,
+): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      `--${name} must be a whole number from ${min} to ${max}: received "${text}"`,
+    );
+  }
+  return n;
+}
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/**
+ * Parses a byte size: a whole number with an optional unit (`B`, `KB`,
+ * `MB`, `GB`, `KiB`, `MiB`, `GiB`).
+ *
+ * @example
+ * ```ts
+ * parseSize("max-bytes", "256MiB"); // 268435456
+ * ```
+ * @throws {UsageError} when it is not one.
+ */
+export function parseSize(name: string, text: string): number {
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = UNITS[match?.[2]?.toLowerCase() ?? "?"];
+  const n = match && unit ? Number(match[1]) * unit : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(
+      `--${name} must be a size such as 1048576, 64MiB or 1GiB: received "${text}"`,
+    );
+  }
+  return n;
+}

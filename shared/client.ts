@@ -1,0 +1,312 @@
+/**
+ * The typed Ganache client, for Deno and Node programs.
+ *
+ * @example
+ * ```ts
+ * const client = await GanacheClient.connect({ address: "127.0.0.1:40001", certs: "certs" });
+ * const demo = client.namespace("demo");
+ * await demo.setString("greeting", "hello", { ttlMs: 60_000 });
+ * console.log(await demo.getString("greeting")); // "hello"
+ * client.close();
+ * ```
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import {
+  clientCredentials,
+  readTlsFiles,
+  tlsChannelOptions,
+  type TlsFiles,
+} from "./tls.ts";
+import {
+  decodeBytes,
+  decodeInt64,
+  decodeJSON,
+  decodeString,
+  encodeBytes,
+  encodeInt64,
+  encodeJSON,
+  encodeString,
+} from "./values.ts";
+import {
+  type AnyValue,
+  CFE_SERVICE,
+  HEALTH_SERVICE,
+  type HealthCheckResponse,
+  type MultiGetResponse,
+  type ServingStatus,
+  type StatsResponse,
+} from "./wire.ts";
+
+/** Options for {@linkcode GanacheClient.connect}. */
+export interface ClientOptions {
+  /** The frontend, `host:port`. @default "127.0.0.1:40001" */
+  address?: string;
+  /**
+   * A certificates directory holding `ca.crt`, `client.crt` and
+   * `client.key`. Ignored when `tls` is given.
+   * @default "certs"
+   */
+  certs?: string;
+  /** The PEM files to use, instead of reading `certs`. */
+  tls?: TlsFiles;
+  /** The name the server certificate must carry; by default the host, or `localhost` for an IP. */
+  serverName?: string;
+  /** Deadline of each call in milliseconds. @default 5000 */
+  timeoutMs?: number;
+}
+
+/** Options of a write. */
+export interface SetOptions {
+  /** Time to live in milliseconds; 0 or absent means no expiry. */
+  ttlMs?: number;
+}
+
+/** One item of {@linkcode NamespaceClient.multiSet}. */
+export interface MultiSetItem extends SetOptions {
+  /** The key. */
+  key: string;
+  /** The value, already wrapped in `Any`. */
+  value: AnyValue;
+}
+
+type Callback<T> = (error: grpc.ServiceError | null, response: T) => void;
+type Method = (
+  request: unknown,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: Callback<unknown>,
+) => grpc.ClientUnaryCall;
+
+const CfeClient = grpc.makeGenericClientConstructor(CFE_SERVICE, "CFE");
+const HealthClient = grpc.makeGenericClientConstructor(
+  HEALTH_SERVICE,
+  "Health",
+);
+
+/** A connection to a Ganache frontend. */
+export class GanacheClient {
+  readonly #cfe: grpc.Client;
+  readonly #health: grpc.Client;
+  readonly #timeoutMs: number;
+
+  private constructor(
+    cfe: grpc.Client,
+    health: grpc.Client,
+    timeoutMs: number,
+  ) {
+    this.#cfe = cfe;
+    this.#health = health;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Connects (lazily: the first call opens the TLS connection). */
+  static async connect(options: ClientOptions = {}): Promise<GanacheClient> {
+    const address = options.address ?? "127.0.0.1:40001";
+    const files = options.tls ??
+      await readTlsFiles(options.certs ?? "certs", "client");
+    const credentials = clientCredentials(files);
+    const channelOptions: grpc.ChannelOptions = {
+      ...tlsChannelOptions(address, options.serverName),
+      "grpc.max_receive_message_length": -1,
+      "grpc.max_send_message_length": -1,
+    };
+    const cfe = new CfeClient(address, credentials, channelOptions);
+    const health = new HealthClient(address, credentials, {
+      ...channelOptions,
+      // Share the CFE client's connection.
+      channelOverride: cfe.getChannel(),
+    });
+    return new GanacheClient(cfe, health, options.timeoutMs ?? 5000);
+  }
+
+  /** A view of one namespace. */
+  namespace(name: string): NamespaceClient {
+    return new NamespaceClient(this, name);
+  }
+
+  /** Per-shard counters. */
+  stats(): Promise<StatsResponse> {
+    return this.call(this.#cfe, "Stats", {});
+  }
+
+  /** The server's health status for `service` (`""`: the whole server). */
+  async health(service = ""): Promise<ServingStatus> {
+    const response = await this.call<HealthCheckResponse>(
+      this.#health,
+      "Check",
+      { service },
+    );
+    return response.status;
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.#cfe.close();
+  }
+
+  /**
+   * Calls a CFE method by name. Errors are grpc-js `ServiceError`s with
+   * the status `code`.
+   */
+  cfe<T>(method: string, request: unknown): Promise<T> {
+    return this.call(this.#cfe, method, request);
+  }
+
+  private call<T>(
+    client: grpc.Client,
+    method: string,
+    request: unknown,
+  ): Promise<T> {
+    const fn = (client as unknown as Record<string, Method>)[method]!;
+    return new Promise<T>((resolve, reject) => {
+      fn.call(
+        client,
+        request,
+        new grpc.Metadata(),
+        { deadline: Date.now() + this.#timeoutMs },
+        (error, response) => error ? reject(error) : resolve(response as T),
+      );
+    });
+  }
+}
+
+/** Reads and writes within one namespace. */
+export class NamespaceClient {
+  readonly #client: GanacheClient;
+  /** The namespace. */
+  readonly name: string;
+
+  /** Use {@linkcode GanacheClient.namespace}. */
+  constructor(client: GanacheClient, name: string) {
+    this.#client = client;
+    this.name = name;
+  }
+
+  /** Reads a raw `Any` value; `undefined` on a miss. */
+  async get(key: string): Promise<AnyValue | undefined> {
+    try {
+      const response = await this.#client.cfe<{ data: AnyValue | null }>(
+        "Get",
+        { namespace: this.name, key },
+      );
+      return response.data ?? undefined;
+    } catch (error) {
+      if ((error as grpc.ServiceError).code === grpc.status.NOT_FOUND) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /** Writes a raw `Any` value. */
+  async set(
+    key: string,
+    value: AnyValue,
+    options: SetOptions = {},
+  ): Promise<void> {
+    await this.#client.cfe("Set", {
+      namespace: this.name,
+      key,
+      data: value,
+      ttlMs: options.ttlMs ?? 0,
+    });
+  }
+
+  /** Removes a key; tells whether it was there. */
+  async delete(key: string): Promise<boolean> {
+    const response = await this.#client.cfe<{ existed: boolean }>("Delete", {
+      namespace: this.name,
+      key,
+    });
+    return response.existed;
+  }
+
+  /** Milliseconds left to live: 0 for no expiry, `undefined` on a miss. */
+  async ttl(key: string): Promise<number | undefined> {
+    try {
+      const response = await this.#client.cfe<{ ttlMs: number }>("TTL", {
+        namespace: this.name,
+        key,
+      });
+      return response.ttlMs;
+    } catch (error) {
+      if ((error as grpc.ServiceError).code === grpc.status.NOT_FOUND) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /** Reads many keys; one slot per key, in order, `undefined` on a miss. */
+  async multiGet(keys: string[]): Promise<(AnyValue | undefined)[]> {
+    const response = await this.#client.cfe<MultiGetResponse>("MultiGet", {
+      namespace: this.name,
+      keys,
+    });
+    return response.results.map((r) =>
+      r.found ? r.data ?? undefined : undefined
+    );
+  }
+
+  /** Writes many keys. */
+  async multiSet(items: MultiSetItem[]): Promise<void> {
+    await this.#client.cfe("MultiSet", {
+      namespace: this.name,
+      items: items.map((item) => ({
+        key: item.key,
+        data: item.value,
+        ttlMs: item.ttlMs ?? 0,
+      })),
+    });
+  }
+
+  /** Writes a string (as `google.protobuf.StringValue`). */
+  setString(key: string, value: string, options?: SetOptions): Promise<void> {
+    return this.set(key, encodeString(value), options);
+  }
+
+  /** Reads a string; `undefined` on a miss. */
+  async getString(key: string): Promise<string | undefined> {
+    const value = await this.get(key);
+    return value && decodeString(value);
+  }
+
+  /** Writes a 64-bit integer (as `google.protobuf.Int64Value`). */
+  setInt64(key: string, value: bigint, options?: SetOptions): Promise<void> {
+    return this.set(key, encodeInt64(value), options);
+  }
+
+  /** Reads a 64-bit integer; `undefined` on a miss. */
+  async getInt64(key: string): Promise<bigint | undefined> {
+    const value = await this.get(key);
+    return value && decodeInt64(value);
+  }
+
+  /** Writes bytes (as `google.protobuf.BytesValue`). */
+  setBytes(
+    key: string,
+    value: Uint8Array,
+    options?: SetOptions,
+  ): Promise<void> {
+    return this.set(key, encodeBytes(value), options);
+  }
+
+  /** Reads bytes; `undefined` on a miss. */
+  async getBytes(key: string): Promise<Uint8Array | undefined> {
+    const value = await this.get(key);
+    return value && decodeBytes(value);
+  }
+
+  /** Writes a value as JSON text (in a `google.protobuf.StringValue`). */
+  setJSON(key: string, value: unknown, options?: SetOptions): Promise<void> {
+    return this.set(key, encodeJSON(value), options);
+  }
+
+  /** Reads a JSON value; `undefined` on a miss. */
+  async getJSON<T = unknown>(key: string): Promise<T | undefined> {
+    const value = await this.get(key);
+    return value && decodeJSON<T>(value);
+  }
+}

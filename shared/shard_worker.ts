@@ -1,0 +1,74 @@
+/**
+ * The entry module of a shard worker: a Web Worker that owns one
+ * {@linkcode ShardStore} and applies batches of operations to it.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { GanacheError } from "./errors.ts";
+import { logger, setLogLevel } from "./log.ts";
+import { ShardStore } from "./store.ts";
+import type {
+  FromWorker,
+  OpResult,
+  ShardOp,
+  ToWorker,
+} from "./worker_protocol.ts";
+
+const log = logger("shard_worker");
+/** How often expired entries are dropped, in milliseconds. */
+const PURGE_INTERVAL_MS = 1000;
+
+let store: ShardStore | undefined;
+
+function apply(store: ShardStore, op: ShardOp): OpResult {
+  try {
+    switch (op.op) {
+      case "get":
+        return store.get(op.key) ?? null;
+      case "getMany":
+        return op.keys.map((key) => store.get(key) ?? null);
+      case "set":
+        store.set(op.write);
+        return null;
+      case "setMany":
+        store.setMany(op.writes);
+        return null;
+      case "delete":
+        return store.delete(op.key);
+      case "ttl":
+        return store.ttl(op.key) ?? -1;
+      case "stats":
+        store.purgeExpired();
+        return store.stats();
+    }
+  } catch (error) {
+    if (!(error instanceof GanacheError)) throw error;
+    return { failed: true, code: error.code, message: error.message };
+  }
+}
+
+function post(message: FromWorker): void {
+  self.postMessage(message);
+}
+
+// Set before any await: messages that arrive earlier would be lost.
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  if (message.kind === "init") {
+    setLogLevel(message.logLevel);
+    store = new ShardStore({ maxBytes: message.maxBytes });
+    const shardStore = store;
+    setInterval(() => shardStore.purgeExpired(), PURGE_INTERVAL_MS);
+    log.debug(`ready with ${message.maxBytes} bytes`);
+    post({ kind: "ready" });
+    return;
+  }
+  if (store === undefined) throw new Error("batch before init");
+  const current = store;
+  post({
+    kind: "results",
+    id: message.id,
+    results: message.ops.map((op) => apply(current, op)),
+  });
+};

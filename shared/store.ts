@@ -1,0 +1,138 @@
+/**
+ * The byte-bounded LRU that one shard holds, with per-key TTL
+ * (`npm:lru-cache`).
+ *
+ * @module
+ */
+import { LRUCache } from "lru-cache";
+import { ResourceExhaustedError } from "./errors.ts";
+import { utf8Length, valueBytes } from "./limits.ts";
+import type { ShardCounters, ShardWrite } from "./shard.ts";
+import type { AnyValue } from "./wire.ts";
+
+/** Options for {@linkcode ShardStore}. */
+export interface ShardStoreOptions {
+  /** The byte budget: keys, values and type URLs. */
+  maxBytes: number;
+  /**
+   * The clock, in milliseconds; tests pass a fake one to expire keys
+   * without sleeping.
+   * @default performance.now
+   */
+  now?: () => number;
+}
+
+/**
+ * One shard's entries: least recently used ones are evicted to keep the
+ * charged bytes (UTF-8 key + type URL + value bytes) within `maxBytes`.
+ *
+ * @example
+ * ```ts
+ * const store = new ShardStore({ maxBytes: 1024 });
+ * store.set({ key: "1:ak", value: { typeUrl: "t", value: new Uint8Array([1]) }, ttlMs: 0 });
+ * store.get("1:ak"); // { typeUrl: "t", value: Uint8Array [1] }
+ * ```
+ */
+export class ShardStore {
+  readonly #cache: LRUCache<string, AnyValue>;
+  readonly #capacity: number;
+  #hits = 0;
+  #misses = 0;
+  #evictions = 0;
+  #expirations = 0;
+  #holdsTtl = false;
+
+  /** @param options The byte budget and clock. */
+  constructor(options: ShardStoreOptions) {
+    if (!Number.isSafeInteger(options.maxBytes) || options.maxBytes < 1) {
+      throw new RangeError(
+        `Cannot create store: maxBytes must be a positive integer: received ${options.maxBytes}`,
+      );
+    }
+    this.#capacity = options.maxBytes;
+    const now = options.now ?? (() => performance.now());
+    this.#cache = new LRUCache<string, AnyValue>({
+      maxSize: options.maxBytes,
+      perf: { now },
+      ttlResolution: 0,
+      dispose: (_value, _key, reason) => {
+        if (reason === "evict") this.#evictions++;
+        else if (reason === "expire") this.#expirations++;
+      },
+    });
+  }
+
+  /** Reads a key, counting a hit or a miss; expired keys are misses. */
+  get(key: string): AnyValue | undefined {
+    const value = this.#cache.get(key);
+    if (value === undefined) this.#misses++;
+    else this.#hits++;
+    return value;
+  }
+
+  /**
+   * Writes a key, evicting least recently used entries to make room.
+   *
+   * @throws {ResourceExhaustedError} when the entry alone exceeds the budget.
+   */
+  set(write: ShardWrite): void {
+    this.#put(write, this.#sizeOf(write));
+  }
+
+  /**
+   * Writes several keys, all or none: every size is checked first.
+   *
+   * @throws {ResourceExhaustedError} when any entry exceeds the budget.
+   */
+  setMany(writes: ShardWrite[]): void {
+    const sizes = writes.map((write) => this.#sizeOf(write));
+    writes.forEach((write, i) => this.#put(write, sizes[i] ?? 0));
+  }
+
+  #sizeOf(write: ShardWrite): number {
+    const size = utf8Length(write.key) + valueBytes(write.value);
+    if (size > this.#capacity) {
+      throw new ResourceExhaustedError(
+        `entry is ${size} bytes: a shard holds at most ${this.#capacity}`,
+      );
+    }
+    return size;
+  }
+
+  #put(write: ShardWrite, size: number): void {
+    if (write.ttlMs > 0) this.#holdsTtl = true;
+    this.#cache.set(write.key, write.value, { size, ttl: write.ttlMs });
+  }
+
+  /** Removes a key; tells whether it was there (and not expired). */
+  delete(key: string): boolean {
+    const present = this.#cache.has(key);
+    this.#cache.delete(key);
+    return present;
+  }
+
+  /** Milliseconds left to live: 0 for no expiry, `undefined` on a miss. */
+  ttl(key: string): number | undefined {
+    if (!this.#cache.has(key)) return undefined;
+    const left = this.#cache.getRemainingTTL(key);
+    return Number.isFinite(left) ? Math.max(1, Math.ceil(left)) : 0;
+  }
+
+  /** Drops expired entries, so that counts and bytes are current. */
+  purgeExpired(): void {
+    if (this.#holdsTtl) this.#cache.purgeStale();
+  }
+
+  /** The store's counters. */
+  stats(): ShardCounters {
+    return {
+      items: this.#cache.size,
+      bytes: this.#cache.calculatedSize,
+      capacityBytes: this.#capacity,
+      hits: this.#hits,
+      misses: this.#misses,
+      evictions: this.#evictions,
+      expirations: this.#expirations,
+    };
+  }
+}

@@ -1,0 +1,155 @@
+/** End-to-end tests of every CFE method through the typed client. */
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import { encodeString, STRING_TYPE_URL } from "../shared/values.ts";
+import { assertAny, startTestService, statusOf } from "./helpers.ts";
+
+Deno.test("Set then Get returns the value byte for byte, type URL included", async () => {
+  await using t = await startTestService();
+  const demo = (await t.connect()).namespace("demo");
+  const raw = { typeUrl: "example.com/my.Type", value: new Uint8Array([0, 1, 2, 255]) };
+  await demo.set("raw", raw);
+  const got = await demo.get("raw");
+  assert.equal(got?.typeUrl, "example.com/my.Type");
+  assert.deepEqual(Array.from(got!.value), [0, 1, 2, 255]);
+});
+
+Deno.test("a miss is NOT_FOUND on the wire and undefined in the client", async () => {
+  await using t = await startTestService();
+  const client = await t.connect();
+  assert.equal(
+    await statusOf(client.cfe("Get", { namespace: "demo", key: "nope" })),
+    grpc.status.NOT_FOUND,
+  );
+  assert.equal(await client.namespace("demo").getString("nope"), undefined);
+});
+
+Deno.test("typed values round-trip: string, int64, bytes, JSON", async () => {
+  await using t = await startTestService();
+  const ns = (await t.connect()).namespace("types");
+  await ns.setString("s", "héllo wörld");
+  await ns.setInt64("i", -(2n ** 63n));
+  await ns.setInt64("j", 2n ** 63n - 1n);
+  await ns.setBytes("b", new Uint8Array([9, 8, 7]));
+  await ns.setJSON("o", { a: [1, 2, { b: null }], c: "d" });
+  assert.equal(await ns.getString("s"), "héllo wörld");
+  assert.equal(await ns.getInt64("i"), -(2n ** 63n));
+  assert.equal(await ns.getInt64("j"), 2n ** 63n - 1n);
+  assert.deepEqual(Array.from((await ns.getBytes("b"))!), [9, 8, 7]);
+  assert.deepEqual(await ns.getJSON("o"), { a: [1, 2, { b: null }], c: "d" });
+  await assert.rejects(ns.getInt64("s"), /expected type.googleapis.com\/google.protobuf.Int64Value/);
+});
+
+Deno.test("namespace and key never collide: (ab, c) and (a, bc) are two keys", async () => {
+  await using t = await startTestService();
+  const client = await t.connect();
+  await client.namespace("ab").setString("c", "first");
+  await client.namespace("a").setString("bc", "second");
+  assert.equal(await client.namespace("ab").getString("c"), "first");
+  assert.equal(await client.namespace("a").getString("bc"), "second");
+});
+
+Deno.test("Delete tells whether the key existed and removes it", async () => {
+  await using t = await startTestService();
+  const ns = (await t.connect()).namespace("demo");
+  await ns.setString("k", "v");
+  assert.equal(await ns.delete("k"), true);
+  assert.equal(await ns.delete("k"), false);
+  assert.equal(await ns.getString("k"), undefined);
+});
+
+Deno.test("MultiSet then MultiGet answers in request order, misses included", async () => {
+  await using t = await startTestService({ workers: 3 });
+  const ns = (await t.connect()).namespace("multi");
+  const keys = Array.from({ length: 50 }, (_, i) => `key-${i}`);
+  await ns.multiSet(keys.map((key) => ({ key, value: encodeString(`value of ${key}`) })));
+  const asked = ["missing-1", ...keys.slice().reverse(), "missing-2"];
+  const values = await ns.multiGet(asked);
+  assert.equal(values.length, asked.length);
+  assert.equal(values[0], undefined);
+  assert.equal(values.at(-1), undefined);
+  asked.slice(1, -1).forEach((key, i) => {
+    assert.equal(values[i + 1]?.typeUrl, STRING_TYPE_URL);
+    assertAny(values[i + 1], encodeString(`value of ${key}`));
+  });
+});
+
+Deno.test("TTL: a key expires after its ttl_ms and TTL reports what is left", async () => {
+  await using t = await startTestService();
+  const ns = (await t.connect()).namespace("ttl");
+  await ns.setString("short", "v", { ttlMs: 150 });
+  await ns.setString("forever", "v");
+  const left = await ns.ttl("short");
+  assert.ok(left !== undefined && left > 0 && left <= 150, `left: ${left}`);
+  assert.equal(await ns.ttl("forever"), 0);
+  assert.equal(await ns.ttl("absent"), undefined);
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  assert.equal(await ns.getString("short"), undefined);
+  assert.equal(await ns.ttl("short"), undefined);
+  assert.equal(await ns.getString("forever"), "v");
+});
+
+Deno.test("MultiSet items carry their own TTL", async () => {
+  await using t = await startTestService();
+  const ns = (await t.connect()).namespace("ttl");
+  await ns.multiSet([
+    { key: "a", value: encodeString("a"), ttlMs: 100 },
+    { key: "b", value: encodeString("b") },
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const [a, b] = await ns.multiGet(["a", "b"]);
+  assert.equal(a, undefined);
+  assertAny(b, encodeString("b"));
+});
+
+Deno.test("Stats counts items, bytes, hits and misses per shard", async () => {
+  await using t = await startTestService({ workers: 2, maxBytes: 1000 });
+  const client = await t.connect();
+  const ns = client.namespace("s");
+  await ns.setString("k1", "v1");
+  await ns.getString("k1");
+  await ns.getString("k1");
+  await ns.getString("nope");
+  const { shards } = await client.stats();
+  assert.equal(shards.length, 2);
+  const total = (field: "items" | "hits" | "misses" | "bytes") =>
+    shards.reduce((sum, shard) => sum + shard[field], 0);
+  assert.equal(total("items"), 1);
+  assert.equal(total("hits"), 2);
+  assert.equal(total("misses"), 1);
+  // "1:sk1" (5) + type URL (46) + StringValue("v1") (4)
+  assert.equal(total("bytes"), 5 + STRING_TYPE_URL.length + 4);
+  assert.deepEqual(shards.map((s) => [s.shard, s.location, s.capacityBytes, s.restarts]), [
+    [0, "worker", 500, 0],
+    [1, "worker", 500, 0],
+  ]);
+});
+
+Deno.test("eviction keeps the bytes held under --max-bytes", async () => {
+  const maxBytes = 64 * 1024;
+  await using t = await startTestService({ workers: 2, maxBytes });
+  const client = await t.connect();
+  const ns = client.namespace("evict");
+  const value = { typeUrl: "t", value: new Uint8Array(1000) };
+  for (let i = 0; i < 40; i++) {
+    await ns.multiSet(Array.from({ length: 10 }, (_, j) => ({ key: `k${i}-${j}`, value })));
+  }
+  const { shards } = await client.stats();
+  const bytes = shards.reduce((sum, s) => sum + s.bytes, 0);
+  const evictions = shards.reduce((sum, s) => sum + s.evictions, 0);
+  const items = shards.reduce((sum, s) => sum + s.items, 0);
+  assert.ok(bytes <= maxBytes, `bytes ${bytes} > ${maxBytes}`);
+  assert.ok(bytes > maxBytes * 0.9, `bytes ${bytes}: the cache should be nearly full`);
+  assert.equal(items + evictions, 400);
+  // The newest key survives, the oldest was evicted.
+  assertAny(await ns.get("k39-9"), value);
+  assert.equal(await ns.get("k0-0"), undefined);
+});
+
+Deno.test("health is SERVING once all shards are up", async () => {
+  await using t = await startTestService();
+  const client = await t.connect();
+  assert.equal(await client.health(), "SERVING");
+  assert.equal(await client.health("ganache.cfe.CFE"), "SERVING");
+  assert.equal(await statusOf(client.health("no.such.Service")), grpc.status.NOT_FOUND);
+});

@@ -1,0 +1,101 @@
+/**
+ * Test helpers: a real embedded service on port 0 with fresh certificates.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { AnyValue } from "../shared/wire.ts";
+import { GanacheClient } from "../shared/client.ts";
+import { ensureDevCerts } from "../shared/certs.ts";
+import { setLogLevel } from "../shared/log.ts";
+import { readTlsFiles, type TlsFiles } from "../shared/tls.ts";
+import { type StartedService, startService, type StartOptions } from "../roles/start.ts";
+
+setLogLevel("error");
+
+/** A running service and what a test needs to reach it. */
+export interface TestService extends AsyncDisposable {
+  /** The service. */
+  service: StartedService;
+  /** `127.0.0.1:<port>`. */
+  address: string;
+  /** The certificates directory (CA, cfe, client). */
+  certs: string;
+  /** The client's PEM files. */
+  clientTls: TlsFiles;
+  /** Opens a client with the development client certificate. */
+  connect(): Promise<GanacheClient>;
+  /** Stops the service and removes its certificates. */
+  close(): Promise<void>;
+}
+
+/** A directory with a fresh development CA and leaves. */
+export async function makeCerts(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "ganache-certs-" });
+  await ensureDevCerts(dir);
+  return dir;
+}
+
+/**
+ * Starts the embedded service on 127.0.0.1 port 0 with 2 workers and
+ * fresh certificates; `overrides` change any option.
+ */
+export async function startTestService(
+  overrides: Partial<StartOptions> = {},
+): Promise<TestService> {
+  const certs = overrides.certs ?? await makeCerts();
+  const service = await startService({
+    host: "127.0.0.1",
+    port: 0,
+    workers: 2,
+    maxBytes: 64 * 1024 * 1024,
+    maxValueBytes: 4 * 1024 * 1024,
+    clientAuth: true,
+    shutdownGraceMs: 2000,
+    ...overrides,
+    certs,
+  });
+  const address = `127.0.0.1:${service.port}`;
+  const clientTls = await readTlsFiles(certs, "client");
+  const clients: GanacheClient[] = [];
+  const close = async () => {
+    clients.forEach((client) => client.close());
+    await service.close();
+    await Deno.remove(certs, { recursive: true });
+  };
+  return {
+    service,
+    address,
+    certs,
+    clientTls,
+    connect: async () => {
+      const client = await GanacheClient.connect({ address, tls: clientTls });
+      clients.push(client);
+      return client;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** The gRPC status code of a rejected promise (fails if it resolves). */
+export async function statusOf(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "number") return code;
+    throw error;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
+
+/** Asserts that an `Any` value has exactly this type URL and these bytes. */
+export function assertAny(
+  actual: AnyValue | undefined,
+  expected: AnyValue,
+): void {
+  assert.ok(actual, `expected ${expected.typeUrl}, got a miss`);
+  assert.equal(actual.typeUrl, expected.typeUrl);
+  assert.deepEqual(Array.from(actual.value), Array.from(expected.value));
+}
