@@ -1,3 +1,0 @@
-import { ensureDevCerts } from "./shared/certs.ts";
-console.log(await ensureDevCerts("/tmp/c1"));
-console.log(await ensureDevCerts("/tmp/c1"));
