@@ -65,7 +65,8 @@ export async function run(options: ClientCommandOptions): Promise<number> {
 function describe(error: unknown): string {
   const serviceError = error as Partial<ServiceError>;
   if (typeof serviceError.code === "number" && serviceError.details) {
-    return serviceError.details;
+    // grpc-js appends an empty "Resolution note" to connection failures.
+    return serviceError.details.replace(/\.?\s*Resolution note:\s*$/, "");
   }
   return error instanceof Error ? error.message : String(error);
 }

@@ -55,6 +55,8 @@ export interface ClientOptions {
   serverName?: string;
   /** Deadline of each call in milliseconds. @default 5000 */
   timeoutMs?: number;
+  /** Extra grpc-js channel options. */
+  channelOptions?: grpc.ChannelOptions;
 }
 
 /** Options of a write. */
@@ -111,6 +113,7 @@ export class GanacheClient {
       ...tlsChannelOptions(address, options.serverName),
       "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
+      ...options.channelOptions,
     };
     const cfe = new CfeClient(address, credentials, channelOptions);
     const health = new HealthClient(address, credentials, {

@@ -7,7 +7,10 @@ import { assertAny, startTestService, statusOf } from "./helpers.ts";
 Deno.test("Set then Get returns the value byte for byte, type URL included", async () => {
   await using t = await startTestService();
   const demo = (await t.connect()).namespace("demo");
-  const raw = { typeUrl: "example.com/my.Type", value: new Uint8Array([0, 1, 2, 255]) };
+  const raw = {
+    typeUrl: "example.com/my.Type",
+    value: new Uint8Array([0, 1, 2, 255]),
+  };
   await demo.set("raw", raw);
   const got = await demo.get("raw");
   assert.equal(got?.typeUrl, "example.com/my.Type");
@@ -37,7 +40,10 @@ Deno.test("typed values round-trip: string, int64, bytes, JSON", async () => {
   assert.equal(await ns.getInt64("j"), 2n ** 63n - 1n);
   assert.deepEqual(Array.from((await ns.getBytes("b"))!), [9, 8, 7]);
   assert.deepEqual(await ns.getJSON("o"), { a: [1, 2, { b: null }], c: "d" });
-  await assert.rejects(ns.getInt64("s"), /expected type.googleapis.com\/google.protobuf.Int64Value/);
+  await assert.rejects(
+    ns.getInt64("s"),
+    /expected type.googleapis.com\/google.protobuf.Int64Value/,
+  );
 });
 
 Deno.test("namespace and key never collide: (ab, c) and (a, bc) are two keys", async () => {
@@ -62,7 +68,9 @@ Deno.test("MultiSet then MultiGet answers in request order, misses included", as
   await using t = await startTestService({ workers: 3 });
   const ns = (await t.connect()).namespace("multi");
   const keys = Array.from({ length: 50 }, (_, i) => `key-${i}`);
-  await ns.multiSet(keys.map((key) => ({ key, value: encodeString(`value of ${key}`) })));
+  await ns.multiSet(
+    keys.map((key) => ({ key, value: encodeString(`value of ${key}`) })),
+  );
   const asked = ["missing-1", ...keys.slice().reverse(), "missing-2"];
   const values = await ns.multiGet(asked);
   assert.equal(values.length, asked.length);
@@ -119,10 +127,13 @@ Deno.test("Stats counts items, bytes, hits and misses per shard", async () => {
   assert.equal(total("misses"), 1);
   // "1:sk1" (5) + type URL (46) + StringValue("v1") (4)
   assert.equal(total("bytes"), 5 + STRING_TYPE_URL.length + 4);
-  assert.deepEqual(shards.map((s) => [s.shard, s.location, s.capacityBytes, s.restarts]), [
-    [0, "worker", 500, 0],
-    [1, "worker", 500, 0],
-  ]);
+  assert.deepEqual(
+    shards.map((s) => [s.shard, s.location, s.capacityBytes, s.restarts]),
+    [
+      [0, "worker", 500, 0],
+      [1, "worker", 500, 0],
+    ],
+  );
 });
 
 Deno.test("eviction keeps the bytes held under --max-bytes", async () => {
@@ -132,14 +143,19 @@ Deno.test("eviction keeps the bytes held under --max-bytes", async () => {
   const ns = client.namespace("evict");
   const value = { typeUrl: "t", value: new Uint8Array(1000) };
   for (let i = 0; i < 40; i++) {
-    await ns.multiSet(Array.from({ length: 10 }, (_, j) => ({ key: `k${i}-${j}`, value })));
+    await ns.multiSet(
+      Array.from({ length: 10 }, (_, j) => ({ key: `k${i}-${j}`, value })),
+    );
   }
   const { shards } = await client.stats();
   const bytes = shards.reduce((sum, s) => sum + s.bytes, 0);
   const evictions = shards.reduce((sum, s) => sum + s.evictions, 0);
   const items = shards.reduce((sum, s) => sum + s.items, 0);
   assert.ok(bytes <= maxBytes, `bytes ${bytes} > ${maxBytes}`);
-  assert.ok(bytes > maxBytes * 0.9, `bytes ${bytes}: the cache should be nearly full`);
+  assert.ok(
+    bytes > maxBytes * 0.9,
+    `bytes ${bytes}: the cache should be nearly full`,
+  );
   assert.equal(items + evictions, 400);
   // The newest key survives, the oldest was evicted.
   assertAny(await ns.get("k39-9"), value);
@@ -151,5 +167,8 @@ Deno.test("health is SERVING once all shards are up", async () => {
   const client = await t.connect();
   assert.equal(await client.health(), "SERVING");
   assert.equal(await client.health("ganache.cfe.CFE"), "SERVING");
-  assert.equal(await statusOf(client.health("no.such.Service")), grpc.status.NOT_FOUND);
+  assert.equal(
+    await statusOf(client.health("no.such.Service")),
+    grpc.status.NOT_FOUND,
+  );
 });

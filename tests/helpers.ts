@@ -9,7 +9,11 @@ import { GanacheClient } from "../shared/client.ts";
 import { ensureDevCerts } from "../shared/certs.ts";
 import { setLogLevel } from "../shared/log.ts";
 import { readTlsFiles, type TlsFiles } from "../shared/tls.ts";
-import { type StartedService, startService, type StartOptions } from "../roles/start.ts";
+import {
+  type StartedService,
+  type StartOptions,
+  startService,
+} from "../roles/start.ts";
 
 setLogLevel("error");
 
@@ -23,8 +27,11 @@ export interface TestService extends AsyncDisposable {
   certs: string;
   /** The client's PEM files. */
   clientTls: TlsFiles;
-  /** Opens a client with the development client certificate. */
-  connect(): Promise<GanacheClient>;
+  /**
+   * Opens a client with the development client certificate.
+   * @param ownConnection Open a connection of its own instead of sharing one.
+   */
+  connect(ownConnection?: boolean): Promise<GanacheClient>;
   /** Stops the service and removes its certificates. */
   close(): Promise<void>;
 }
@@ -68,8 +75,14 @@ export async function startTestService(
     address,
     certs,
     clientTls,
-    connect: async () => {
-      const client = await GanacheClient.connect({ address, tls: clientTls });
+    connect: async (ownConnection = false) => {
+      const client = await GanacheClient.connect({
+        address,
+        tls: clientTls,
+        channelOptions: ownConnection
+          ? { "grpc.use_local_subchannel_pool": 1 }
+          : {},
+      });
       clients.push(client);
       return client;
     },

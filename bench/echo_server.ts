@@ -1,0 +1,80 @@
+/**
+ * The transport baseline: a bare grpc-js TLS server that answers
+ * `/ganache.cfe.CFE/Get` with fixed reply bytes, without decoding the
+ * request, routing or storing anything. What it serves is the ceiling of
+ * one grpc-js server thread on this machine.
+ *
+ * Usage: deno run -A bench/echo_server.ts --port P --certs DIR --reply-bytes N
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import { parseArgs } from "node:util";
+import { startGrpcServer } from "../shared/grpc_server.ts";
+import { onShutdownSignal } from "../shared/signals.ts";
+import { readTlsFiles, serverCredentials } from "../shared/tls.ts";
+
+/** Options of {@linkcode startEchoServer}. */
+export interface EchoServerOptions {
+  /** The port; 0 picks a free one. */
+  port: number;
+  /** Where `ca.crt`, `cfe.crt` and `cfe.key` are. */
+  certs: string;
+  /** The encoded GetResponse to answer with. */
+  reply: Uint8Array;
+  /** Whether clients must present a certificate. */
+  clientAuth: boolean;
+}
+
+/** Starts the echo server; resolves with its port and a stop function. */
+export async function startEchoServer(options: EchoServerOptions) {
+  const reply = Buffer.from(options.reply);
+  const identity = (bytes: Buffer) => bytes;
+  const service: grpc.ServiceDefinition = {
+    Get: {
+      path: "/ganache.cfe.CFE/Get",
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+    },
+  };
+  const tls = await readTlsFiles(options.certs, "cfe");
+  return await startGrpcServer({
+    host: "127.0.0.1",
+    port: options.port,
+    credentials: serverCredentials(tls, options.clientAuth),
+    maxMessageBytes: 64 * 1024 * 1024,
+    services: [[service, {
+      Get: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) =>
+        callback(null, reply),
+    }]],
+  });
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      port: { type: "string", default: "0" },
+      certs: { type: "string", default: "certs" },
+      "reply-hex": { type: "string", default: "" },
+      "no-client-auth": { type: "boolean" },
+    },
+  });
+  const server = await startEchoServer({
+    port: Number(values.port),
+    certs: values.certs,
+    reply: Uint8Array.from(
+      values["reply-hex"].match(/../g) ?? [],
+      (hex) => parseInt(hex, 16),
+    ),
+    clientAuth: !values["no-client-auth"],
+  });
+  console.error(`echo server listening on 127.0.0.1:${server.port}`);
+  await onShutdownSignal();
+  await server.shutdown(1000);
+}

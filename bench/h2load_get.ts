@@ -1,0 +1,181 @@
+/**
+ * Get throughput of `start` next to the bare grpc-js echo server, in one
+ * run, with h2load as the client (64 requests in flight on one
+ * connection by default). Both servers use TLS without client
+ * certificates, since h2load cannot present one.
+ *
+ * Usage: deno run -A bench/h2load_get.ts [--duration 10] [--streams 64] [--rounds 2] [--value-bytes 100]
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { parseArgs } from "node:util";
+import { ensureDevCerts } from "../shared/certs.ts";
+import { GanacheClient } from "../shared/client.ts";
+import { encodeBytes } from "../shared/values.ts";
+import { PROTO_ROOT } from "../shared/wire.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    duration: { type: "string", default: "10" },
+    streams: { type: "string", default: "64" },
+    rounds: { type: "string", default: "2" },
+    "value-bytes": { type: "string", default: "100" },
+    workers: { type: "string", default: String(navigator.hardwareConcurrency) },
+  },
+});
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const certs = await Deno.makeTempDir({ prefix: "ganache-bench-" });
+await ensureDevCerts(certs);
+const value = encodeBytes(
+  crypto.getRandomValues(new Uint8Array(Number(values["value-bytes"]))),
+);
+const GetRequest = PROTO_ROOT.lookupType("ganache.cfe.GetRequest");
+const GetResponse = PROTO_ROOT.lookupType("ganache.cfe.GetResponse");
+const request = GetRequest.encode({ namespace: "bench", key: "key-0" })
+  .finish();
+const reply = GetResponse.encode({ data: value }).finish();
+const frame = new Uint8Array(5 + request.length);
+new DataView(frame.buffer).setUint32(1, request.length);
+frame.set(request, 5);
+const body = `${certs}/get.bin`;
+await Deno.writeFile(body, frame);
+
+interface Server {
+  process: Deno.ChildProcess;
+  port: number;
+}
+
+async function spawn(args: string[], pattern: RegExp): Promise<Server> {
+  const process = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  for await (
+    const chunk of process.stderr.pipeThrough(new TextDecoderStream())
+  ) {
+    text += chunk;
+    const match = text.match(pattern);
+    if (match) {
+      process.stderr.cancel().catch(() => {});
+      return { process, port: Number(match[1]) };
+    }
+  }
+  throw new Error(`server did not start:\n${text}`);
+}
+
+async function h2load(port: number): Promise<{ rps: number; meanMs: number }> {
+  const args = [
+    "-c",
+    "1",
+    "-t",
+    "1",
+    "-m",
+    values.streams,
+    "-D",
+    values.duration,
+    "--warm-up-time",
+    "1",
+    "-H",
+    "content-type: application/grpc",
+    "-H",
+    "te: trailers",
+    "-d",
+    body,
+    `https://127.0.0.1:${port}/ganache.cfe.CFE/Get`,
+  ];
+  const out = await new Deno.Command("h2load", {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const rps = text.match(/finished in [\d.]+s, ([\d.]+) req\/s/);
+  const failed = text.match(/(\d+) failed, (\d+) errored/);
+  const mean = text.match(/time for request:\s+\S+\s+\S+\s+(\S+)/);
+  if (!rps || !failed || failed[1] !== "0" || failed[2] !== "0") {
+    throw new Error(
+      `h2load failed:\n${text}\n${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  const meanText = mean?.[1] ?? "0ms";
+  const meanMs = parseFloat(meanText) * (meanText.endsWith("us") ? 0.001 : 1);
+  return { rps: Number(rps[1]), meanMs };
+}
+
+const echo = await spawn(
+  [
+    "run",
+    "-A",
+    "bench/echo_server.ts",
+    "--certs",
+    certs,
+    "--no-client-auth",
+    "--reply-hex",
+    Buffer.from(reply).toString("hex"),
+  ],
+  /listening on 127\.0\.0\.1:(\d+)/,
+);
+const start = await spawn(
+  [
+    "run",
+    "-A",
+    "--unstable-worker-options",
+    "main.ts",
+    "start",
+    "--port",
+    "0",
+    "--certs",
+    certs,
+    "--no-client-auth",
+    "--workers",
+    values.workers,
+  ],
+  /on 127\.0\.0\.1:(\d+)/,
+);
+try {
+  const client = await GanacheClient.connect({
+    address: `127.0.0.1:${start.port}`,
+    certs,
+  });
+  await client.namespace("bench").set("key-0", value);
+  const results: { echo: number[]; start: number[] } = { echo: [], start: [] };
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const [name, server] of [["echo", echo], ["start", start]] as const) {
+      const { rps, meanMs } = await h2load(server.port);
+      results[name].push(rps);
+      console.log(
+        `round ${round + 1} ${name.padEnd(5)} ${
+          rps.toFixed(0).padStart(7)
+        } req/s  mean ${meanMs.toFixed(2)} ms`,
+      );
+    }
+  }
+  const { shards } = await client.stats();
+  const misses = shards.reduce((sum, s) => sum + s.misses, 0);
+  client.close();
+  if (misses !== 0) {
+    throw new Error(
+      `start answered ${misses} misses: the benchmark did not read the key`,
+    );
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  console.log(
+    `\nGet, ${values.streams} in flight, ${
+      values["value-bytes"]
+    }-byte value: echo ${mean(results.echo).toFixed(0)} req/s, start ${
+      mean(results.start).toFixed(0)
+    } req/s, ratio ${(mean(results.start) / mean(results.echo)).toFixed(2)}`,
+  );
+} finally {
+  for (const server of [echo, start]) {
+    server.process.kill("SIGTERM");
+    await server.process.status;
+  }
+  await Deno.remove(certs, { recursive: true });
+}
