@@ -302,7 +302,7 @@ export function parseCommandLine(argv: string[], cores: number): Command {
     return parseRole("start", args, cores);
   }
   if (first === "help") return { role: "help", text: programHelp() };
-  if (!(first in ROLES)) {
+  if (!Object.hasOwn(ROLES, first)) {
     throw new UsageError(`unknown role "${first}"`);
   }
   return parseRole(first, args.slice(1), cores);

@@ -26,8 +26,17 @@ export function utf8Length(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
     if (unit < 0x80) continue;
-    // Two-byte characters, and each half of a surrogate pair (4 bytes in all).
-    bytes += unit < 0x800 || (unit >= 0xd800 && unit <= 0xdfff) ? 1 : 2;
+    if (unit < 0x800) {
+      bytes += 1;
+    } else if (
+      unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length &&
+      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      bytes += 2; // a surrogate pair: two units, four bytes
+      i++;
+    } else {
+      bytes += 2; // three bytes (a lone surrogate becomes U+FFFD)
+    }
   }
   return bytes;
 }

@@ -53,7 +53,8 @@ export class ShardStore {
     const now = options.now ?? (() => performance.now());
     this.#cache = new LRUCache<string, AnyValue>({
       maxSize: options.maxBytes,
-      perf: { now },
+      // lru-cache takes a start time of 0 to mean "no TTL": never give it 0.
+      perf: { now: () => now() + 1 },
       ttlResolution: 0,
       dispose: (_value, _key, reason) => {
         if (reason === "evict") this.#evictions++;

@@ -32,7 +32,8 @@ function expect(value: AnyValue, typeUrl: string): void {
 export function encodeString(text: string): AnyValue {
   return {
     typeUrl: STRING_TYPE_URL,
-    value: StringValue.encode({ value: text }).finish(),
+    // proto3 leaves zero values out, as Go's proto.Marshal does.
+    value: StringValue.encode(text === "" ? {} : { value: text }).finish(),
   };
 }
 
@@ -52,7 +53,9 @@ export function encodeInt64(n: bigint): AnyValue {
   if (n < -(2n ** 63n) || n >= 2n ** 63n) {
     throw new RangeError(`Cannot encode int64: out of range: received ${n}`);
   }
-  const message = Int64Value.fromObject({ value: n.toString() });
+  const message = Int64Value.fromObject(
+    n === 0n ? {} : { value: n.toString() },
+  );
   return {
     typeUrl: INT64_TYPE_URL,
     value: Int64Value.encode(message).finish(),
@@ -76,7 +79,8 @@ export function decodeInt64(value: AnyValue): bigint {
 export function encodeBytes(bytes: Uint8Array): AnyValue {
   return {
     typeUrl: BYTES_TYPE_URL,
-    value: BytesValue.encode({ value: bytes }).finish(),
+    value: BytesValue.encode(bytes.length === 0 ? {} : { value: bytes })
+      .finish(),
   };
 }
 
