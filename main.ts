@@ -26,13 +26,27 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   setLogLevel(command.logLevel);
+  const warning = denoVersionWarning();
+  if (warning) log.warn(warning);
   switch (command.role) {
     case "start": {
-      const warning = denoVersionWarning();
-      if (warning) log.warn(warning);
       const { run } = await import("./roles/start.ts");
       await run(command.options);
       return 0;
+    }
+    case "cfe": {
+      const { run } = await import("./roles/cfe.ts");
+      await run(command.options);
+      return 0;
+    }
+    case "shard": {
+      const { run } = await import("./roles/shard.ts");
+      await run(command.options);
+      return 0;
+    }
+    case "shards": {
+      const { run } = await import("./roles/shards.ts");
+      return await run(command.options);
     }
     case "certs": {
       const { run } = await import("./roles/certs.ts");

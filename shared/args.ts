@@ -5,6 +5,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import type { EtcdOptions } from "./etcd.ts";
+import type { FrontendOptions } from "./frontend.ts";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log.ts";
 
 /** A usage mistake: printed with a hint, exit code 2. */
@@ -71,6 +73,95 @@ interface RoleSpec {
   flags: Record<string, Flag>;
 }
 
+const LISTEN = (port: string): Record<string, Flag> => ({
+  host: {
+    type: "string",
+    default: "127.0.0.1",
+    value: "HOST",
+    help: "interface to listen on",
+  },
+  port: {
+    type: "string",
+    default: port,
+    value: "PORT",
+    help: "port to listen on (0 picks a free one)",
+  },
+  "shutdown-grace-ms": {
+    type: "string",
+    default: "5000",
+    value: "MS",
+    help: "how long SIGINT/SIGTERM waits for calls in flight",
+  },
+});
+
+/** The flags of a frontend (`start` and `cfe`). */
+const FRONTEND: Record<string, Flag> = {
+  ...LISTEN("40001"),
+  "max-value-bytes": {
+    type: "string",
+    default: "4MiB",
+    value: "SIZE",
+    help: "largest value accepted (type URL included)",
+  },
+  certs: {
+    type: "string",
+    default: "certs",
+    value: "DIR",
+    help:
+      "ca.crt, cfe.crt, cfe.key; generated on first start if there is no CA",
+  },
+  "client-ca": {
+    type: "string",
+    value: "FILE",
+    help: "CA that client certificates must chain to (default: <certs>/ca.crt)",
+  },
+  "no-client-auth": {
+    type: "boolean",
+    help: "accept TLS clients without a certificate, as the original did",
+  },
+  acl: {
+    type: "string",
+    value: "FILE",
+    help:
+      'JSON map from client certificate CN to namespaces, e.g. {"client":["demo"]}',
+  },
+};
+
+/** The flags that say where etcd is. */
+const ETCD: Record<string, Flag> = {
+  etcd: {
+    type: "string",
+    value: "URLS",
+    help:
+      "etcd endpoints, comma-separated (required); credentials come from GANACHE_ETCD_USER and GANACHE_ETCD_PASSWORD",
+  },
+  "etcd-ca": {
+    type: "string",
+    value: "FILE",
+    help: "CA of etcd's server certificate (https endpoints)",
+  },
+  "etcd-cert": {
+    type: "string",
+    value: "FILE",
+    help: "client certificate for etcd",
+  },
+  "etcd-key": { type: "string", value: "FILE", help: "its private key" },
+};
+
+const SHARD_COUNT: Flag = {
+  type: "string",
+  value: "N",
+  help:
+    "the cluster's shard count: creates ganache/config in etcd if absent, and refuses to start if it differs",
+};
+
+const MAX_BYTES = (help: string): Flag => ({
+  type: "string",
+  default: "256MiB",
+  value: "SIZE",
+  help: `${help} (e.g. 512MiB, 2GiB)`,
+});
+
 const ROLES: Record<string, RoleSpec> = {
   start: {
     usage: "start [flags]",
@@ -78,71 +169,87 @@ const ROLES: Record<string, RoleSpec> = {
       "Serve the cache: a TLS gRPC frontend with Web Worker shards (the default role).",
     positionals: [],
     flags: {
-      host: {
-        type: "string",
-        default: "127.0.0.1",
-        value: "HOST",
-        help: "interface to listen on",
-      },
-      port: {
-        type: "string",
-        default: "40001",
-        value: "PORT",
-        help: "port to listen on (0 picks a free one)",
-      },
+      ...FRONTEND,
       workers: {
         type: "string",
         default: "cores",
         value: "N",
         help: "number of worker shards (default: the number of cores)",
       },
-      "max-bytes": {
+      "max-bytes": MAX_BYTES("total cache capacity, split across shards"),
+    },
+  },
+  cfe: {
+    usage: "cfe --etcd URLS [flags]",
+    summary:
+      "A cluster frontend: routes to the remote shards registered in etcd.",
+    positionals: [],
+    flags: {
+      ...FRONTEND,
+      ...ETCD,
+      shards: SHARD_COUNT,
+      "shard-timeout-ms": {
         type: "string",
-        default: "256MiB",
-        value: "SIZE",
-        help: "total cache capacity, split across shards (e.g. 512MiB, 2GiB)",
+        default: "2000",
+        value: "MS",
+        help: "deadline of each call to a shard replica",
       },
-      "max-value-bytes": {
+    },
+  },
+  shard: {
+    usage: "shard --etcd URLS [flags]",
+    summary:
+      "A remote shard process: one LRU, registered in etcd under a lease.",
+    positionals: [],
+    flags: {
+      ...LISTEN("40011"),
+      ...ETCD,
+      shard: {
         type: "string",
-        default: "4MiB",
-        value: "SIZE",
-        help: "largest value accepted (type URL included)",
+        value: "K",
+        help: "serve shard K (default: the shard with the fewest replicas)",
       },
+      shards: SHARD_COUNT,
+      advertise: {
+        type: "string",
+        value: "HOST:PORT",
+        help: "address to register in etcd (default: --host and the port)",
+      },
+      "max-bytes": MAX_BYTES("this replica's capacity"),
       certs: {
         type: "string",
         default: "certs",
         value: "DIR",
         help:
-          "ca.crt, cfe.crt, cfe.key; generated on first start if there is no CA",
+          "ca.crt, shard.crt, shard.key; generated on first start if there is no CA",
       },
-      "client-ca": {
+      "lease-ttl": {
         type: "string",
-        value: "FILE",
-        help:
-          "CA that client certificates must chain to (default: <certs>/ca.crt)",
+        default: "5",
+        value: "SECONDS",
+        help: "registration lease TTL: how long a crashed shard stays listed",
       },
-      "no-client-auth": {
-        type: "boolean",
-        help: "accept TLS clients without a certificate, as the original did",
-      },
-      acl: {
+    },
+  },
+  shards: {
+    usage: "shards --etcd URLS [flags]",
+    summary:
+      "Print the cluster's shard map: shard, replicas, address, age, items, bytes.",
+    positionals: [],
+    flags: {
+      ...ETCD,
+      certs: {
         type: "string",
-        value: "FILE",
-        help:
-          'JSON map from client certificate CN to namespaces, e.g. {"client":["demo"]}',
-      },
-      "shutdown-grace-ms": {
-        type: "string",
-        default: "5000",
-        value: "MS",
-        help: "how long SIGINT/SIGTERM waits for calls in flight",
+        default: "certs",
+        value: "DIR",
+        help: "ca.crt, cfe.crt, cfe.key (to ask each replica for its counters)",
       },
     },
   },
   certs: {
     usage: "certs [flags]",
     summary:
-      "Create development certificates (CA, cfe, client), adding any that are missing.",
+      "Create development certificates (CA, cfe, shard, client), adding any that are missing.",
     positionals: [],
     flags: {
       certs: {
@@ -215,36 +322,65 @@ export interface ClientCommandOptions {
   ttlMs: number;
 }
 
+/** The `start` role's options. */
+export interface StartArgs extends FrontendOptions {
+  /** How many worker shards. @default the number of cores */
+  workers: number;
+  /** Total cache capacity in bytes, split evenly across shards. @default 256 MiB */
+  maxBytes: number;
+}
+
+/** The `cfe` role's options. */
+export interface CfeArgs extends FrontendOptions {
+  /** Where etcd is. */
+  etcd: EtcdOptions;
+  /** The shard count; creates the cluster configuration if there is none. */
+  shards?: number;
+  /** Deadline of each call to a shard replica, in ms. @default 2000 */
+  shardTimeoutMs: number;
+}
+
+/** The `shard` role's options. */
+export interface ShardArgs {
+  /** Where etcd is. */
+  etcd: EtcdOptions;
+  /** A fixed shard number; by default the least-replicated one. */
+  shard?: number;
+  /** The cluster's shard count, if this process may create the configuration. */
+  shards?: number;
+  /** The interface to listen on. @default "127.0.0.1" */
+  host: string;
+  /** The port; 0 picks a free one. @default 40011 */
+  port: number;
+  /** The address to register; by default `host:port`. */
+  advertise?: string;
+  /** The store's byte budget. @default 256 MiB */
+  maxBytes: number;
+  /** Where `ca.crt`, `shard.crt` and `shard.key` are. @default "certs" */
+  certs: string;
+  /** Registration lease TTL in seconds. @default 5 */
+  leaseTtlSeconds: number;
+  /** How long shutdown waits for calls in flight, in ms. @default 5000 */
+  shutdownGraceMs: number;
+}
+
+/** The `shards` role's options. */
+export interface ShardsArgs {
+  /** Where etcd is. */
+  etcd: EtcdOptions;
+  /** Where `ca.crt`, `cfe.crt` and `cfe.key` are. */
+  certs: string;
+}
+
 /** What the command line asks for. */
 export type Command =
   | { role: "help"; text: string }
   | { role: "start"; logLevel: LogLevel; options: StartArgs }
+  | { role: "cfe"; logLevel: LogLevel; options: CfeArgs }
+  | { role: "shard"; logLevel: LogLevel; options: ShardArgs }
+  | { role: "shards"; logLevel: LogLevel; options: ShardsArgs }
   | { role: "certs"; logLevel: LogLevel; dir: string; force: boolean }
   | { role: "client"; logLevel: LogLevel; options: ClientCommandOptions };
-
-/** The `start` role's options, as parsed. */
-export interface StartArgs {
-  /** See `StartOptions`. */
-  host: string;
-  /** See `StartOptions`. */
-  port: number;
-  /** See `StartOptions`. */
-  workers: number;
-  /** See `StartOptions`. */
-  maxBytes: number;
-  /** See `StartOptions`. */
-  maxValueBytes: number;
-  /** See `StartOptions`. */
-  certs: string;
-  /** See `StartOptions`. */
-  clientCa?: string;
-  /** See `StartOptions`. */
-  clientAuth: boolean;
-  /** See `StartOptions`. */
-  acl?: string;
-  /** See `StartOptions`. */
-  shutdownGraceMs: number;
-}
 
 /** The program's help text. */
 export function programHelp(): string {
@@ -347,39 +483,86 @@ function parseRole(role: string, args: string[], cores: number): Command {
       }: received ${parsed.positionals.length} argument(s)`,
     );
   }
-  if (role === "start") {
-    const workers = text("workers");
+  const integer = (name: string, min: number, max: number) =>
+    parseInteger(name, text(name)!, min, max);
+  const optionalInteger = (name: string, min: number, max: number) =>
+    text(name) === undefined ? undefined : integer(name, min, max);
+  const frontend = (): FrontendOptions => ({
+    host: text("host")!,
+    port: integer("port", 0, 65535),
+    maxValueBytes: parseSize("max-value-bytes", text("max-value-bytes")!),
+    certs: text("certs")!,
+    clientCa: text("client-ca"),
+    clientAuth: values["no-client-auth"] !== true,
+    acl: text("acl"),
+    shutdownGraceMs: integer("shutdown-grace-ms", 0, 3_600_000),
+  });
+  const etcd = (): EtcdOptions => {
+    const urls = text("etcd");
+    if (!urls) throw new UsageError(`${role} needs --etcd URLS`);
     return {
-      role: "start",
-      logLevel,
-      options: {
-        host: text("host")!,
-        port: parseInteger("port", text("port")!, 0, 65535),
-        workers: workers === "cores"
-          ? cores
-          : parseInteger("workers", workers!, 1, 1024),
-        maxBytes: parseSize("max-bytes", text("max-bytes")!),
-        maxValueBytes: parseSize("max-value-bytes", text("max-value-bytes")!),
-        certs: text("certs")!,
-        clientCa: text("client-ca"),
-        clientAuth: values["no-client-auth"] !== true,
-        acl: text("acl"),
-        shutdownGraceMs: parseInteger(
-          "shutdown-grace-ms",
-          text("shutdown-grace-ms")!,
-          0,
-          3_600_000,
-        ),
-      },
+      urls: urls.split(",").map((url) => url.trim()).filter(Boolean),
+      ca: text("etcd-ca"),
+      cert: text("etcd-cert"),
+      key: text("etcd-key"),
     };
-  }
-  if (role === "certs") {
-    return {
-      role: "certs",
-      logLevel,
-      dir: text("certs")!,
-      force: values.force === true,
-    };
+  };
+  switch (role) {
+    case "start": {
+      const workers = text("workers");
+      return {
+        role,
+        logLevel,
+        options: {
+          ...frontend(),
+          workers: workers === "cores"
+            ? cores
+            : parseInteger("workers", workers!, 1, 1024),
+          maxBytes: parseSize("max-bytes", text("max-bytes")!),
+        },
+      };
+    }
+    case "cfe":
+      return {
+        role,
+        logLevel,
+        options: {
+          ...frontend(),
+          etcd: etcd(),
+          shards: optionalInteger("shards", 1, 65536),
+          shardTimeoutMs: integer("shard-timeout-ms", 1, 3_600_000),
+        },
+      };
+    case "shard":
+      return {
+        role,
+        logLevel,
+        options: {
+          etcd: etcd(),
+          shard: optionalInteger("shard", 0, 65535),
+          shards: optionalInteger("shards", 1, 65536),
+          host: text("host")!,
+          port: integer("port", 0, 65535),
+          advertise: text("advertise"),
+          maxBytes: parseSize("max-bytes", text("max-bytes")!),
+          certs: text("certs")!,
+          leaseTtlSeconds: integer("lease-ttl", 1, 3600),
+          shutdownGraceMs: integer("shutdown-grace-ms", 0, 3_600_000),
+        },
+      };
+    case "shards":
+      return {
+        role,
+        logLevel,
+        options: { etcd: etcd(), certs: text("certs")! },
+      };
+    case "certs":
+      return {
+        role,
+        logLevel,
+        dir: text("certs")!,
+        force: values.force === true,
+      };
   }
   const ttl = text("ttl");
   return {
@@ -391,7 +574,7 @@ function parseRole(role: string, args: string[], cores: number): Command {
       addr: text("addr")!,
       certs: text("certs")!,
       serverName: text("server-name"),
-      timeoutMs: parseInteger("timeout-ms", text("timeout-ms")!, 1, 3_600_000),
+      timeoutMs: integer("timeout-ms", 1, 3_600_000),
       ttlMs: ttl === undefined
         ? 0
         : parseInteger("ttl", ttl, 0, Number.MAX_SAFE_INTEGER),

@@ -28,8 +28,8 @@ export interface LeafSpec {
 }
 
 /**
- * The leaves of a development install. The frontend also calls remote
- * shards, so its certificate carries client usage as well as server usage.
+ * The leaves of a development install. Frontends and shards also call
+ * shards, so their certificates carry client usage as well as server usage.
  */
 export const DEV_LEAVES: readonly LeafSpec[] = [
   {
@@ -38,8 +38,17 @@ export const DEV_LEAVES: readonly LeafSpec[] = [
     server: true,
     hosts: ["localhost", "127.0.0.1", "::1"],
   },
+  {
+    name: "shard",
+    commonName: "ganache-shard",
+    server: true,
+    hosts: ["localhost", "127.0.0.1", "::1"],
+  },
   { name: "client", commonName: "client", server: false, hosts: [] },
 ];
+
+/** Common names of the certificates a shard accepts calls from. */
+export const PEER_COMMON_NAMES = ["ganache-cfe", "ganache-shard"];
 
 /** What `ensureDevCerts` found and did. */
 export interface EnsureResult {

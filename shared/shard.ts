@@ -14,6 +14,17 @@ export interface ShardWrite {
   value: AnyValue;
   /** Milliseconds to live; 0 means no expiry. */
   ttlMs: number;
+  /**
+   * The write's version (see `hlc.ts`). A replica keeps the newest version
+   * of a key; writes without one (local workers) always apply.
+   */
+  version?: number;
+}
+
+/** A value as a shard holds it: the `Any` and the version that wrote it. */
+export interface StoredValue extends AnyValue {
+  /** The version of the write that stored it, when it had one. */
+  version?: number;
 }
 
 /** A shard's counters, as reported in Stats. */

@@ -7,8 +7,7 @@
 import { LRUCache } from "lru-cache";
 import { ResourceExhaustedError } from "./errors.ts";
 import { utf8Length, valueBytes } from "./limits.ts";
-import type { ShardCounters, ShardWrite } from "./shard.ts";
-import type { AnyValue } from "./wire.ts";
+import type { ShardCounters, ShardWrite, StoredValue } from "./shard.ts";
 
 /** Options for {@linkcode ShardStore}. */
 export interface ShardStoreOptions {
@@ -34,7 +33,7 @@ export interface ShardStoreOptions {
  * ```
  */
 export class ShardStore {
-  readonly #cache: LRUCache<string, AnyValue>;
+  readonly #cache: LRUCache<string, StoredValue>;
   readonly #capacity: number;
   #hits = 0;
   #misses = 0;
@@ -51,7 +50,7 @@ export class ShardStore {
     }
     this.#capacity = options.maxBytes;
     const now = options.now ?? (() => performance.now());
-    this.#cache = new LRUCache<string, AnyValue>({
+    this.#cache = new LRUCache<string, StoredValue>({
       maxSize: options.maxBytes,
       // lru-cache takes a start time of 0 to mean "no TTL": never give it 0.
       perf: { now: () => now() + 1 },
@@ -64,7 +63,7 @@ export class ShardStore {
   }
 
   /** Reads a key, counting a hit or a miss; expired keys are misses. */
-  get(key: string): AnyValue | undefined {
+  get(key: string): StoredValue | undefined {
     const value = this.#cache.get(key);
     if (value === undefined) this.#misses++;
     else this.#hits++;
@@ -101,8 +100,40 @@ export class ShardStore {
   }
 
   #put(write: ShardWrite, size: number): void {
+    let value: StoredValue = write.value;
+    if (write.version !== undefined) {
+      const held = this.#cache.peek(write.key);
+      if (held !== undefined && !isNewer(write, held)) return;
+      value = {
+        typeUrl: write.value.typeUrl,
+        value: write.value.value,
+        version: write.version,
+      };
+    }
     if (write.ttlMs > 0) this.#holdsTtl = true;
-    this.#cache.set(write.key, write.value, { size, ttl: write.ttlMs });
+    this.#cache.set(write.key, value, { size, ttl: write.ttlMs });
+  }
+
+  /**
+   * Every live entry as a write that recreates it (remaining TTL, version),
+   * least recently used first, so that loading them in order keeps the
+   * recency order.
+   */
+  *writes(): Generator<ShardWrite> {
+    for (
+      const [key, value] of this.#cache.rentries() as Iterable<
+        [string, StoredValue]
+      >
+    ) {
+      const ttlMs = this.ttl(key);
+      if (ttlMs === undefined) continue;
+      yield {
+        key,
+        value: { typeUrl: value.typeUrl, value: value.value },
+        ttlMs,
+        version: value.version,
+      };
+    }
   }
 
   /** Removes a key; tells whether it was there (and not expired). */
@@ -136,4 +167,30 @@ export class ShardStore {
       expirations: this.#expirations,
     };
   }
+}
+
+/**
+ * Whether a write should replace the value held: a higher version wins; on
+ * equal versions (two frontends in the same clock tick) the greater bytes
+ * win, so that every replica picks the same one whatever the arrival order.
+ */
+function isNewer(write: ShardWrite, held: StoredValue): boolean {
+  const version = write.version ?? 0;
+  const heldVersion = held.version ?? 0;
+  if (version !== heldVersion) return version > heldVersion;
+  const order = compareStrings(write.value.typeUrl, held.typeUrl) ||
+    compareBytes(write.value.value, held.value);
+  return order > 0;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    if (a[i] !== b[i]) return a[i]! - b[i]!;
+  }
+  return a.length - b.length;
 }

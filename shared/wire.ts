@@ -65,6 +65,14 @@ function tolerant(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
 /** The `ganache.cfe.CFE` service definition for servers (see {@linkcode MalformedRequest}). */
 export const CFE_SERVER_SERVICE = tolerant(CFE_SERVICE);
 
+/** The internal `ganache.shard.Shard` service definition (frontends to shards). */
+export const SHARD_SERVICE = definition[
+  "ganache.shard.Shard"
+] as grpc.ServiceDefinition;
+
+/** The `ganache.shard.Shard` definition for servers (see {@linkcode MalformedRequest}). */
+export const SHARD_SERVER_SERVICE = tolerant(SHARD_SERVICE);
+
 /** The `grpc.health.v1.Health` service definition. */
 export const HEALTH_SERVICE = definition[
   "grpc.health.v1.Health"
@@ -216,4 +224,42 @@ export type ServingStatus =
 export interface HealthCheckResponse {
   /** The serving status. */
   status: ServingStatus;
+}
+
+/** `ganache.shard.KeysRequest`. */
+export interface KeysRequest {
+  /** Cache keys. */
+  keys: string[];
+}
+
+/** `ganache.shard.Entry`: one key's value as a shard holds it. */
+export interface ShardEntry {
+  /** The cache key. */
+  key: string;
+  /** Whether the key is present (in replies). */
+  found: boolean;
+  /** The value. */
+  data: AnyValue | null;
+  /** Milliseconds left to live; 0 means no expiry. */
+  ttlMs: number;
+  /** The write's version. */
+  version: number;
+}
+
+/** `ganache.shard.EntriesResponse` (also each `Dump` chunk). */
+export interface EntriesResponse {
+  /** Entries, in request order. */
+  entries: ShardEntry[];
+}
+
+/** `ganache.shard.WritesRequest`. */
+export interface WritesRequest {
+  /** Entries to write. */
+  entries: ShardEntry[];
+}
+
+/** `ganache.shard.DeleteResponse`. */
+export interface ShardDeleteResponse {
+  /** Per key, whether it was present. */
+  existed: boolean[];
 }

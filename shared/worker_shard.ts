@@ -247,5 +247,6 @@ function ownWrite(write: ShardWrite): ShardWrite {
       value: new Uint8Array(write.value.value),
     },
     ttlMs: write.ttlMs,
+    version: write.version,
   };
 }

@@ -248,6 +248,131 @@ export const DESCRIPTOR = {
             },
           },
         },
+        "shard": {
+          "nested": {
+            "Shard": {
+              "methods": {
+                "Get": {
+                  "requestType": "KeysRequest",
+                  "responseType": "EntriesResponse",
+                },
+                "Set": {
+                  "requestType": "WritesRequest",
+                  "responseType": "google.protobuf.Empty",
+                },
+                "Delete": {
+                  "requestType": "KeysRequest",
+                  "responseType": "DeleteResponse",
+                },
+                "TTL": {
+                  "requestType": "KeysRequest",
+                  "responseType": "EntriesResponse",
+                },
+                "Stats": {
+                  "requestType": "google.protobuf.Empty",
+                  "responseType": "StatsResponse",
+                },
+                "Dump": {
+                  "requestType": "google.protobuf.Empty",
+                  "responseType": "EntriesResponse",
+                  "responseStream": true,
+                },
+              },
+            },
+            "KeysRequest": {
+              "fields": {
+                "keys": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 1,
+                },
+              },
+            },
+            "Entry": {
+              "fields": {
+                "key": {
+                  "type": "string",
+                  "id": 1,
+                },
+                "found": {
+                  "type": "bool",
+                  "id": 2,
+                },
+                "data": {
+                  "type": "google.protobuf.Any",
+                  "id": 3,
+                },
+                "ttlMs": {
+                  "type": "uint64",
+                  "id": 4,
+                },
+                "version": {
+                  "type": "uint64",
+                  "id": 5,
+                },
+              },
+            },
+            "EntriesResponse": {
+              "fields": {
+                "entries": {
+                  "rule": "repeated",
+                  "type": "Entry",
+                  "id": 1,
+                },
+              },
+            },
+            "WritesRequest": {
+              "fields": {
+                "entries": {
+                  "rule": "repeated",
+                  "type": "Entry",
+                  "id": 1,
+                },
+              },
+            },
+            "DeleteResponse": {
+              "fields": {
+                "existed": {
+                  "rule": "repeated",
+                  "type": "bool",
+                  "id": 1,
+                },
+              },
+            },
+            "StatsResponse": {
+              "fields": {
+                "items": {
+                  "type": "uint64",
+                  "id": 1,
+                },
+                "bytes": {
+                  "type": "uint64",
+                  "id": 2,
+                },
+                "capacityBytes": {
+                  "type": "uint64",
+                  "id": 3,
+                },
+                "hits": {
+                  "type": "uint64",
+                  "id": 4,
+                },
+                "misses": {
+                  "type": "uint64",
+                  "id": 5,
+                },
+                "evictions": {
+                  "type": "uint64",
+                  "id": 6,
+                },
+                "expirations": {
+                  "type": "uint64",
+                  "id": 7,
+                },
+              },
+            },
+          },
+        },
       },
     },
     "grpc": {

@@ -12,6 +12,7 @@ import protobuf from "protobufjs";
 /** The `.proto` files the descriptor is built from, relative to this folder. */
 export const PROTO_FILES = [
   "ganache/cfe/cfe.proto",
+  "ganache/shard/shard.proto",
   "grpc/health/v1/health.proto",
   "google/protobuf/wrappers.proto",
 ];

@@ -1,0 +1,197 @@
+/**
+ * The `shard` role: a remote shard process. It holds one byte-bounded LRU,
+ * serves the internal `ganache.shard.Shard` protocol over mutual TLS to
+ * frontends and peer shards only, and registers in etcd under a lease.
+ *
+ * A replica that joins a shard first registers as `joining` (so it gets
+ * every write from then on), copies the shard's contents from a ready
+ * peer, then registers as `ready` (so it serves reads): it never answers a
+ * miss for data its peers hold.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { Etcd3 } from "etcd3";
+import { PEER_COMMON_NAMES } from "../shared/certs.ts";
+import type { ShardArgs } from "../shared/args.ts";
+import { connectEtcd } from "../shared/etcd.ts";
+import { prepareCerts } from "../shared/frontend.ts";
+import { startGrpcServer } from "../shared/grpc_server.ts";
+import { HealthService } from "../shared/health.ts";
+import { logger } from "../shared/log.ts";
+import {
+  clusterShardCount,
+  readRegistrations,
+  ShardRegistrar,
+} from "../shared/registry.ts";
+import { shardImplementation, toWrite } from "../shared/shard_service.ts";
+import { onShutdownSignal } from "../shared/signals.ts";
+import { ShardStore } from "../shared/store.ts";
+import {
+  clientCredentials,
+  readTlsFiles,
+  serverCredentials,
+  tlsChannelOptions,
+  type TlsFiles,
+} from "../shared/tls.ts";
+import { GANACHE_VERSION } from "../shared/version.ts";
+import {
+  type EntriesResponse,
+  HEALTH_SERVICE,
+  SHARD_SERVER_SERVICE,
+  SHARD_SERVICE,
+} from "../shared/wire.ts";
+
+const log = logger("shard");
+
+/** The service name health checks report for a shard. */
+export const SHARD_SERVICE_NAME = "ganache.shard.Shard";
+
+/** How often expired entries are dropped, in milliseconds. */
+const PURGE_INTERVAL_MS = 1000;
+
+/** Options of the `shard` role. */
+export type ShardOptions = ShardArgs;
+
+/** A running shard process. */
+export interface RunningShard {
+  /** The port it listens on. */
+  port: number;
+  /** The address it registered. */
+  address: string;
+  /** Its shard number. */
+  shard: number;
+  /** Deregister, drain, stop. */
+  close(): Promise<void>;
+}
+
+/** Starts a shard: serve, register as joining, copy from a peer, mark ready. */
+export async function startShard(options: ShardOptions): Promise<RunningShard> {
+  await prepareCerts(options.certs);
+  const tls = await readTlsFiles(options.certs, "shard");
+  const store = new ShardStore({ maxBytes: options.maxBytes });
+  const health = new HealthService([SHARD_SERVICE_NAME]);
+  const server = await startGrpcServer({
+    host: options.host,
+    port: options.port,
+    credentials: serverCredentials(tls, true),
+    maxMessageBytes: 256 * 1024 * 1024,
+    services: [
+      [
+        SHARD_SERVER_SERVICE,
+        shardImplementation({ store, peers: PEER_COMMON_NAMES }),
+      ],
+      [HEALTH_SERVICE, health.implementation()],
+    ],
+  });
+  const purge = setInterval(() => store.purgeExpired(), PURGE_INTERVAL_MS);
+  const address = options.advertise ?? `${options.host}:${server.port}`;
+  let etcd: Etcd3 | undefined;
+  let registrar: ShardRegistrar | undefined;
+  try {
+    etcd = await connectEtcd(options.etcd);
+    const shards = await clusterShardCount(etcd, options.shards);
+    registrar = new ShardRegistrar(etcd, {
+      address,
+      shards,
+      shard: options.shard,
+      leaseTtlSeconds: options.leaseTtlSeconds,
+      version: GANACHE_VERSION,
+    });
+    const shard = await registrar.claim();
+    await copyFromPeer(etcd, store, tls, shard, address);
+    await registrar.markReady();
+    health.setAll("SERVING");
+    log.info(
+      `shard ${shard} of ${shards} serving on ${options.host}:${server.port} (registered as ${address}), ${options.maxBytes} bytes`,
+    );
+    const connected = { etcd, registrar };
+    return {
+      port: server.port,
+      address,
+      shard,
+      close: async () => {
+        // Deregister first, so frontends stop sending here, then drain.
+        await connected.registrar.revoke();
+        health.setAll("NOT_SERVING");
+        health.close();
+        await server.shutdown(options.shutdownGraceMs);
+        clearInterval(purge);
+        connected.etcd.close();
+      },
+    };
+  } catch (error) {
+    await registrar?.revoke();
+    etcd?.close();
+    clearInterval(purge);
+    await server.shutdown(0);
+    throw error;
+  }
+}
+
+/**
+ * Copies the shard's contents from the first ready peer that answers. Writes
+ * that arrive meanwhile are kept: an older copy never replaces a newer value.
+ */
+async function copyFromPeer(
+  etcd: Etcd3,
+  store: ShardStore,
+  tls: TlsFiles,
+  shard: number,
+  self: string,
+): Promise<void> {
+  const peers = (await readRegistrations(etcd)).filter((r) =>
+    r.shard === shard && r.state === "ready" && r.address !== self
+  );
+  if (peers.length === 0) return;
+  const Client = grpc.makeGenericClientConstructor(SHARD_SERVICE, "Shard");
+  for (const peer of peers) {
+    const client = new Client(peer.address, clientCredentials(tls), {
+      ...tlsChannelOptions(peer.address),
+      "grpc.use_local_subchannel_pool": 1,
+      "grpc.max_receive_message_length": -1,
+    });
+    try {
+      let copied = 0, skipped = 0;
+      await new Promise<void>((resolve, reject) => {
+        const stream = (client as unknown as {
+          Dump(request: object): grpc.ClientReadableStream<EntriesResponse>;
+        }).Dump({});
+        stream.on("data", ({ entries }: EntriesResponse) => {
+          for (const entry of entries) {
+            try {
+              store.set(toWrite(entry));
+              copied++;
+            } catch {
+              skipped++; // larger than this replica's whole budget
+            }
+          }
+        });
+        stream.on("end", resolve);
+        stream.on("error", reject);
+      });
+      log.info(
+        `copied ${copied} entries from ${peer.address}${
+          skipped ? ` (${skipped} too large for this replica)` : ""
+        }`,
+      );
+      return;
+    } catch (error) {
+      log.warn(
+        `could not copy from ${peer.address}: ${(error as Error).message}`,
+      );
+    } finally {
+      client.close();
+    }
+  }
+  log.warn(`no peer of shard ${shard} could be copied from; starting empty`);
+}
+
+/** Runs the `shard` role until SIGINT or SIGTERM. */
+export async function run(options: ShardOptions): Promise<void> {
+  const shard = await startShard(options);
+  await onShutdownSignal();
+  log.info("shutting down: deregistering, then draining calls in flight");
+  await shard.close();
+  log.info("stopped");
+}

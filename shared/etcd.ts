@@ -1,0 +1,60 @@
+/**
+ * Connecting to etcd (`npm:etcd3`), with TLS and user/password auth when
+ * configured.
+ *
+ * @module
+ */
+import { Etcd3 } from "etcd3";
+import { Buffer } from "node:buffer";
+import { readFile } from "node:fs/promises";
+
+/** Environment variables holding etcd credentials (never logged). */
+export const ETCD_USER_ENV = "GANACHE_ETCD_USER";
+/** See {@linkcode ETCD_USER_ENV}. */
+export const ETCD_PASSWORD_ENV = "GANACHE_ETCD_PASSWORD";
+
+/** How long one etcd request may take, in ms. */
+const ETCD_CALL_TIMEOUT_MS = 3000;
+
+/** Where etcd is and how to authenticate to it. */
+export interface EtcdOptions {
+  /** Endpoints, e.g. `http://127.0.0.1:2379` (comma-separated on the command line). */
+  urls: string[];
+  /** CA of etcd's server certificate, for `https` endpoints. */
+  ca?: string;
+  /** Client certificate for etcd's client-cert auth. */
+  cert?: string;
+  /** Its private key. */
+  key?: string;
+}
+
+/**
+ * Creates an etcd client. Unary calls have a deadline, so that a caller
+ * never hangs while etcd is down; watches and lease keep-alives reconnect
+ * by themselves.
+ */
+export async function connectEtcd(options: EtcdOptions): Promise<Etcd3> {
+  const user = Deno.env.get(ETCD_USER_ENV);
+  const password = Deno.env.get(ETCD_PASSWORD_ENV);
+  const hosts = options.urls.map((url) => url.replace(/\/+$/, ""));
+  return new Etcd3({
+    hosts,
+    dialTimeout: ETCD_CALL_TIMEOUT_MS,
+    credentials: options.ca
+      ? {
+        rootCertificate: Buffer.from(await readFile(options.ca)),
+        privateKey: options.key
+          ? Buffer.from(await readFile(options.key))
+          : undefined,
+        certChain: options.cert
+          ? Buffer.from(await readFile(options.cert))
+          : undefined,
+      }
+      : undefined,
+    auth: user !== undefined
+      ? { username: user, password: password ?? "" }
+      : undefined,
+    defaultCallOptions: (context) =>
+      context.isStream ? {} : { deadline: Date.now() + ETCD_CALL_TIMEOUT_MS },
+  });
+}
