@@ -5,20 +5,7 @@
  * flags are tested too.
  */
 import assert from "node:assert/strict";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-const TASKS: Record<string, string> = JSON.parse(
-  await Deno.readTextFile(`${ROOT}deno.json`),
-).tasks;
-
-/** A task's command line as arguments, with `--allow-write=certs` pointed at `certs`. */
-function taskArgs(task: string, certs: string): string[] {
-  const words = TASKS[task]!.replaceAll("'", "").split(/\s+/);
-  assert.equal(words[0], "deno");
-  return words.slice(1).map((word) =>
-    word === "--allow-write=certs" ? `--allow-write=${certs}` : word
-  );
-}
+import { GanacheProcess, ROOT, taskArgs } from "./process_helpers.ts";
 
 async function cli(args: string[], certs: string) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -35,57 +22,17 @@ async function cli(args: string[], certs: string) {
   };
 }
 
-/** Reads stderr lines until one matches, returning the match. */
-async function waitForLine(
-  lines: AsyncIterator<string>,
-  pattern: RegExp,
-): Promise<RegExpMatchArray> {
-  const seen: string[] = [];
-  while (true) {
-    const { value, done } = await lines.next();
-    if (done) {
-      throw new Error(
-        `process ended before ${pattern}; it said:\n${seen.join("\n")}`,
-      );
-    }
-    seen.push(value);
-    const match = value.match(pattern);
-    if (match) return match;
-  }
-}
-
-async function* lineReader(stream: ReadableStream<Uint8Array>) {
-  let buffered = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += chunk;
-    const lines = buffered.split("\n");
-    buffered = lines.pop()!;
-    yield* lines;
-  }
-}
-
 Deno.test("start boots from an empty certs directory; set/get/del/ttl/stats work with their exit codes; SIGTERM exits 0", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ganache-cli-" });
   const certs = `${dir}/certs`;
-  const server = new Deno.Command(Deno.execPath(), {
-    args: [
-      ...taskArgs("start", certs),
-      "--port",
-      "0",
-      "--workers",
-      "2",
-      "--certs",
-      certs,
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const lines = lineReader(server.stderr);
+  const server = new GanacheProcess(
+    "start",
+    ["--port", "0", "--workers", "2", "--certs", certs],
+    certs,
+  );
   try {
-    await waitForLine(lines, /generated development certificates in /);
-    const [, port] = await waitForLine(
-      lines,
+    await server.waitFor(/generated development certificates in /);
+    const [, port] = await server.waitFor(
       /serving ganache\.cfe\.CFE on 127\.0\.0\.1:(\d+)/,
     );
     const addr = ["--addr", `127.0.0.1:${port}`];
@@ -95,6 +42,8 @@ Deno.test("start boots from an empty certs directory; set/get/del/ttl/stats work
         "ca.key",
         "cfe.crt",
         "cfe.key",
+        "shard.crt",
+        "shard.key",
         "client.crt",
         "client.key",
       ]
@@ -163,15 +112,10 @@ Deno.test("start boots from an empty certs directory; set/get/del/ttl/stats work
     assert.match(usage.stderr, /^error: get takes NS KEY/);
 
     server.kill("SIGTERM");
-    await waitForLine(lines, /stopped/);
-    assert.equal((await server.status).code, 0);
+    assert.equal(await server.exited, 0);
+    await server.waitFor(/stopped/);
   } finally {
-    try {
-      server.kill("SIGKILL");
-    } catch {
-      // already exited
-    }
-    for await (const _ of lines) { /* drain */ }
+    await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,0 +1,137 @@
+/**
+ * A real cluster for tests: an etcd, and shard and frontend processes
+ * started as users start them (the `shard` and `cfe` tasks), with shared
+ * fresh certificates.
+ *
+ * @module
+ */
+import { GanacheClient } from "../shared/client.ts";
+import { connectEtcd } from "../shared/etcd.ts";
+import { readRegistrations, type Registered } from "../shared/registry.ts";
+import { EtcdServer } from "./etcd_server.ts";
+import { makeCerts } from "./helpers.ts";
+import { GanacheProcess } from "./process_helpers.ts";
+
+/** A shard process and the address it registered. */
+export interface ShardProcess {
+  /** The process. */
+  process: GanacheProcess;
+  /** Its shard number. */
+  shard: number;
+  /** `127.0.0.1:<port>`. */
+  address: string;
+}
+
+/** A frontend process and a client connected to it. */
+export interface CfeProcess {
+  /** The process. */
+  process: GanacheProcess;
+  /** `127.0.0.1:<port>`. */
+  address: string;
+  /** A client with the development client certificate. */
+  client: GanacheClient;
+}
+
+/** An etcd and the Ganache processes started against it. */
+export class Cluster implements AsyncDisposable {
+  /** The etcd. */
+  readonly etcd: EtcdServer;
+  /** The shared certificates directory. */
+  readonly certs: string;
+  readonly #processes: GanacheProcess[] = [];
+  readonly #clients: GanacheClient[] = [];
+
+  private constructor(etcd: EtcdServer, certs: string) {
+    this.etcd = etcd;
+    this.certs = certs;
+  }
+
+  /** Starts an etcd and makes certificates. */
+  static async start(): Promise<Cluster> {
+    return new Cluster(await EtcdServer.start(), await makeCerts());
+  }
+
+  /** Starts a shard process (port 0 unless `args` say otherwise) and waits until it is ready. */
+  async shard(args: string[] = []): Promise<ShardProcess> {
+    const process = this.spawn("shard", [
+      ...(args.includes("--port") ? [] : ["--port", "0"]),
+      ...args,
+    ]);
+    const [, shard, port] = await process.waitFor(
+      /shard (\d+) of \d+ serving on 127\.0\.0\.1:(\d+)/,
+    );
+    return { process, shard: Number(shard), address: `127.0.0.1:${port}` };
+  }
+
+  /** Starts a frontend on port 0 and waits until it routes. */
+  async cfe(args: string[] = []): Promise<CfeProcess> {
+    const process = this.spawn("cfe", ["--port", "0", ...args]);
+    const [, port] = await process.waitFor(
+      /serving ganache\.cfe\.CFE on 127\.0\.0\.1:(\d+)/,
+    );
+    await process.waitFor(/routing to \d+ shards/);
+    const address = `127.0.0.1:${port}`;
+    const client = await GanacheClient.connect({
+      address,
+      certs: this.certs,
+      timeoutMs: 5000,
+    });
+    this.#clients.push(client);
+    return { process, address, client };
+  }
+
+  /** Starts `deno task <task>` with this cluster's etcd and certificates. */
+  spawn(task: "shard" | "cfe", args: string[]): GanacheProcess {
+    const process = new GanacheProcess(
+      task,
+      [
+        "--etcd",
+        this.etcd.url,
+        "--certs",
+        this.certs,
+        "--log-level",
+        "debug",
+        ...args,
+      ],
+      this.certs,
+    );
+    this.#processes.push(process);
+    return process;
+  }
+
+  /** The registrations in etcd now. */
+  async registrations(): Promise<Registered[]> {
+    const etcd = await connectEtcd({ urls: [this.etcd.url] });
+    try {
+      return await readRegistrations(etcd);
+    } finally {
+      etcd.close();
+    }
+  }
+
+  /** Waits until `check` holds for the registrations (polling). */
+  async waitForRegistrations(
+    check: (registered: Registered[]) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<Registered[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const registered = await this.registrations().catch(() => []);
+      if (check(registered)) return registered;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `registrations never matched: ${JSON.stringify(registered)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Stops every process, etcd, and removes the certificates. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#clients.forEach((client) => client.close());
+    await Promise.all(this.#processes.map((p) => p.stop()));
+    await this.etcd[Symbol.asyncDispose]();
+    await Deno.remove(this.certs, { recursive: true });
+  }
+}
