@@ -15,7 +15,11 @@ const log = logger("main");
 export async function main(argv: string[]): Promise<number> {
   let command;
   try {
-    command = parseCommandLine(argv, navigator.hardwareConcurrency);
+    command = parseCommandLine(
+      argv,
+      navigator.hardwareConcurrency,
+      (name) => Deno.env.get(name),
+    );
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`error: ${error.message}\nRun with --help for usage.`);

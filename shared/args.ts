@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { EtcdOptions } from "./etcd.ts";
+import { ETCD_PASSWORD_ENV, ETCD_USER_ENV, type EtcdOptions } from "./etcd.ts";
 import type { FrontendOptions } from "./frontend.ts";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log.ts";
 
@@ -425,9 +425,14 @@ export function roleHelp(role: string): string {
  *
  * @param argv The arguments after `main.ts`.
  * @param cores The default number of workers.
+ * @param env Reads an environment variable (etcd credentials).
  * @throws {UsageError} on anything it cannot make sense of.
  */
-export function parseCommandLine(argv: string[], cores: number): Command {
+export function parseCommandLine(
+  argv: string[],
+  cores: number,
+  env: (name: string) => string | undefined = () => undefined,
+): Command {
   // `deno task cli -- set …` passes the `--` through.
   const args = argv[0] === "--" ? argv.slice(1) : argv;
   const first = args[0];
@@ -435,16 +440,21 @@ export function parseCommandLine(argv: string[], cores: number): Command {
     if (first === "--help" || first === "-h") {
       return { role: "help", text: programHelp() };
     }
-    return parseRole("start", args, cores);
+    return parseRole("start", args, cores, env);
   }
   if (first === "help") return { role: "help", text: programHelp() };
   if (!Object.hasOwn(ROLES, first)) {
     throw new UsageError(`unknown role "${first}"`);
   }
-  return parseRole(first, args.slice(1), cores);
+  return parseRole(first, args.slice(1), cores, env);
 }
 
-function parseRole(role: string, args: string[], cores: number): Command {
+function parseRole(
+  role: string,
+  args: string[],
+  cores: number,
+  env: (name: string) => string | undefined,
+): Command {
   const spec = ROLES[role]!;
   const flags = { ...spec.flags, ...COMMON };
   let parsed;
@@ -505,6 +515,8 @@ function parseRole(role: string, args: string[], cores: number): Command {
       ca: text("etcd-ca"),
       cert: text("etcd-cert"),
       key: text("etcd-key"),
+      user: env(ETCD_USER_ENV),
+      password: env(ETCD_PASSWORD_ENV),
     };
   };
   switch (role) {

@@ -7,6 +7,7 @@
 import { Etcd3 } from "etcd3";
 import { Buffer } from "node:buffer";
 import { readFile } from "node:fs/promises";
+import { tlsChannelOptions } from "./tls.ts";
 
 /** Environment variables holding etcd credentials (never logged). */
 export const ETCD_USER_ENV = "GANACHE_ETCD_USER";
@@ -26,6 +27,10 @@ export interface EtcdOptions {
   cert?: string;
   /** Its private key. */
   key?: string;
+  /** User for etcd's user/password auth (from `GANACHE_ETCD_USER`). */
+  user?: string;
+  /** Its password (from `GANACHE_ETCD_PASSWORD`). */
+  password?: string;
 }
 
 /**
@@ -34,12 +39,14 @@ export interface EtcdOptions {
  * by themselves.
  */
 export async function connectEtcd(options: EtcdOptions): Promise<Etcd3> {
-  const user = Deno.env.get(ETCD_USER_ENV);
-  const password = Deno.env.get(ETCD_PASSWORD_ENV);
   const hosts = options.urls.map((url) => url.replace(/\/+$/, ""));
   return new Etcd3({
     hosts,
     dialTimeout: ETCD_CALL_TIMEOUT_MS,
+    // Under Deno, TLS to an IP address needs a server name (see tls.ts).
+    grpcOptions: options.ca && hosts[0]
+      ? tlsChannelOptions(new URL(hosts[0]).host)
+      : undefined,
     credentials: options.ca
       ? {
         rootCertificate: Buffer.from(await readFile(options.ca)),
@@ -51,8 +58,8 @@ export async function connectEtcd(options: EtcdOptions): Promise<Etcd3> {
           : undefined,
       }
       : undefined,
-    auth: user !== undefined
-      ? { username: user, password: password ?? "" }
+    auth: options.user !== undefined
+      ? { username: options.user, password: options.password ?? "" }
       : undefined,
     defaultCallOptions: (context) =>
       context.isStream ? {} : { deadline: Date.now() + ETCD_CALL_TIMEOUT_MS },

@@ -6,7 +6,6 @@
  * @module
  */
 import { GanacheClient } from "../shared/client.ts";
-import { connectEtcd } from "../shared/etcd.ts";
 import { readRegistrations, type Registered } from "../shared/registry.ts";
 import { EtcdServer } from "./etcd_server.ts";
 import { makeCerts } from "./helpers.ts";
@@ -46,9 +45,20 @@ export class Cluster implements AsyncDisposable {
     this.certs = certs;
   }
 
-  /** Starts an etcd and makes certificates. */
-  static async start(): Promise<Cluster> {
-    return new Cluster(await EtcdServer.start(), await makeCerts());
+  /**
+   * Makes certificates and starts an etcd.
+   *
+   * @param secure Serve etcd over TLS with client certificates, and with
+   * user/password auth on.
+   */
+  static async start(secure = false): Promise<Cluster> {
+    const certs = await makeCerts();
+    const etcd = await EtcdServer.start(
+      secure
+        ? { tlsCerts: certs, root: { user: "root", password: "s3cret-pw" } }
+        : {},
+    );
+    return new Cluster(etcd, certs);
   }
 
   /** Starts a shard process (port 0 unless `args` say otherwise) and waits until it is ready. */
@@ -85,8 +95,7 @@ export class Cluster implements AsyncDisposable {
     const process = new GanacheProcess(
       task,
       [
-        "--etcd",
-        this.etcd.url,
+        ...this.etcd.flags(task),
         "--certs",
         this.certs,
         "--log-level",
@@ -94,6 +103,7 @@ export class Cluster implements AsyncDisposable {
         ...args,
       ],
       this.certs,
+      this.etcd.env(),
     );
     this.#processes.push(process);
     return process;
@@ -101,7 +111,7 @@ export class Cluster implements AsyncDisposable {
 
   /** The registrations in etcd now. */
   async registrations(): Promise<Registered[]> {
-    const etcd = await connectEtcd({ urls: [this.etcd.url] });
+    const etcd = await this.etcd.connect();
     try {
       return await readRegistrations(etcd);
     } finally {

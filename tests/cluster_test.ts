@@ -257,3 +257,18 @@ Deno.test("a client certificate cannot call a shard directly", async () => {
     client.close();
   }
 });
+
+Deno.test("etcd over TLS with client certificates and user/password auth", async () => {
+  await using cluster = await Cluster.start(true);
+  assert.match(cluster.etcd.url, /^https:/);
+  const shard = await cluster.shard(["--shards", "1"]);
+  const cfe = await cluster.cfe();
+  await cfe.client.namespace("secure").setString("k", "v");
+  assert.equal(await cfe.client.namespace("secure").getString("k"), "v");
+  assert.deepEqual((await cluster.registrations()).map((r) => r.address), [
+    shard.address,
+  ]);
+  for (const line of [...shard.process.lines, ...cfe.process.lines]) {
+    assert.doesNotMatch(line, /s3cret-pw|PRIVATE KEY/);
+  }
+});

@@ -56,11 +56,18 @@ export class GanacheProcess {
    * @param task The deno.json task whose command and permissions to use.
    * @param args Arguments after the task's command.
    * @param certs The certificates directory (where writes are allowed).
+   * @param env Extra environment variables.
    */
-  constructor(task: string, args: string[], certs: string) {
+  constructor(
+    task: string,
+    args: string[],
+    certs: string,
+    env: Record<string, string> = {},
+  ) {
     const child = new Deno.Command(Deno.execPath(), {
       args: [...taskArgs(task, certs), ...args],
       cwd: ROOT,
+      env,
       stdout: "null",
       stderr: "piped",
     }).spawn();
