@@ -1,10 +1,16 @@
 /**
- * Get throughput of `start` next to the bare grpc-js echo server, in one
- * run, with h2load as the client (64 requests in flight on one
- * connection by default). Both servers use TLS without client
- * certificates, since h2load cannot present one.
+ * Get throughput with h2load as the client (64 requests in flight on one
+ * connection by default), in one run, of:
+ * - `echo`: a bare grpc-js TLS server answering Get with the same reply
+ *   bytes (the transport ceiling),
+ * - `start`: the embedded service,
+ * - `cluster` (with `--cluster`): a `cfe` frontend with 2 remote shard
+ *   processes and an etcd.
+ * Servers use TLS without client certificates, since h2load cannot
+ * present one. Rounds alternate between the targets to spread the noise.
  *
- * Usage: deno run -A bench/h2load_get.ts [--duration 10] [--streams 64] [--rounds 2] [--value-bytes 100]
+ * Usage: deno run -A bench/h2load_get.ts [--duration 10] [--streams 64]
+ *        [--rounds 2] [--value-bytes 100] [--workers N] [--cluster]
  *
  * @module
  */
@@ -14,6 +20,7 @@ import { ensureDevCerts } from "../shared/certs.ts";
 import { GanacheClient } from "../shared/client.ts";
 import { encodeBytes } from "../shared/values.ts";
 import { PROTO_ROOT } from "../shared/wire.ts";
+import { EtcdServer } from "../tests/etcd_server.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -22,7 +29,11 @@ const { values } = parseArgs({
     streams: { type: "string", default: "64" },
     rounds: { type: "string", default: "2" },
     "value-bytes": { type: "string", default: "100" },
-    workers: { type: "string", default: String(navigator.hardwareConcurrency) },
+    workers: {
+      type: "string",
+      default: String(navigator.hardwareConcurrency),
+    },
+    cluster: { type: "boolean", default: false },
   },
 });
 
@@ -48,6 +59,9 @@ interface Server {
   port: number;
 }
 
+const processes: Deno.ChildProcess[] = [];
+
+/** Runs `deno <args>` and resolves with the port its log names. */
 async function spawn(args: string[], pattern: RegExp): Promise<Server> {
   const process = new Deno.Command(Deno.execPath(), {
     args,
@@ -55,6 +69,7 @@ async function spawn(args: string[], pattern: RegExp): Promise<Server> {
     stdout: "null",
     stderr: "piped",
   }).spawn();
+  processes.push(process);
   let text = "";
   for await (
     const chunk of process.stderr.pipeThrough(new TextDecoderStream())
@@ -71,24 +86,11 @@ async function spawn(args: string[], pattern: RegExp): Promise<Server> {
 
 async function h2load(port: number): Promise<{ rps: number; meanMs: number }> {
   const args = [
-    "-c",
-    "1",
-    "-t",
-    "1",
-    "-m",
-    values.streams,
-    "-D",
-    values.duration,
-    "--warm-up-time",
-    "1",
-    "-H",
-    "content-type: application/grpc",
-    "-H",
-    "te: trailers",
-    "-d",
-    body,
-    `https://127.0.0.1:${port}/ganache.cfe.CFE/Get`,
-  ];
+    ["-c", "1", "-t", "1", "-m", values.streams],
+    ["-D", values.duration, "--warm-up-time", "1"],
+    ["-H", "content-type: application/grpc", "-H", "te: trailers"],
+    ["-d", body, `https://127.0.0.1:${port}/ganache.cfe.CFE/Get`],
+  ].flat();
   const out = await new Deno.Command("h2load", {
     args,
     stdout: "piped",
@@ -108,74 +110,100 @@ async function h2load(port: number): Promise<{ rps: number; meanMs: number }> {
   return { rps: Number(rps[1]), meanMs };
 }
 
-const echo = await spawn(
-  [
-    "run",
-    "-A",
-    "bench/echo_server.ts",
-    "--certs",
-    certs,
-    "--no-client-auth",
-    "--reply-hex",
-    Buffer.from(reply).toString("hex"),
-  ],
-  /listening on 127\.0\.0\.1:(\d+)/,
-);
-const start = await spawn(
-  [
-    "run",
-    "-A",
-    "--unstable-worker-options",
-    "main.ts",
-    "start",
-    "--port",
-    "0",
-    "--certs",
-    certs,
-    "--no-client-auth",
-    "--workers",
-    values.workers,
-  ],
-  /on 127\.0\.0\.1:(\d+)/,
-);
+const RUN = ["run", "-A", "--unstable-worker-options", "main.ts"];
+const FRONTEND_PORT = /serving ganache\.cfe\.CFE on 127\.0\.0\.1:(\d+)/;
+let etcd: EtcdServer | undefined;
 try {
-  const client = await GanacheClient.connect({
-    address: `127.0.0.1:${start.port}`,
-    certs,
-  });
-  await client.namespace("bench").set("key-0", value);
-  const results: { echo: number[]; start: number[] } = { echo: [], start: [] };
+  const targets: [string, Server][] = [
+    [
+      "echo",
+      await spawn(
+        [
+          "run",
+          "-A",
+          "bench/echo_server.ts",
+          "--certs",
+          certs,
+          "--no-client-auth",
+        ]
+          .concat(["--reply-hex", Buffer.from(reply).toString("hex")]),
+        /listening on 127\.0\.0\.1:(\d+)/,
+      ),
+    ],
+    [
+      "start",
+      await spawn(
+        [...RUN, "start", "--port", "0", "--certs", certs, "--no-client-auth"]
+          .concat(["--workers", values.workers]),
+        FRONTEND_PORT,
+      ),
+    ],
+  ];
+  if (values.cluster) {
+    etcd = await EtcdServer.start();
+    const cluster = ["--etcd", etcd.url, "--certs", certs, "--shards", "2"];
+    for (let i = 0; i < 2; i++) {
+      await spawn([...RUN, "shard", "--port", "0", ...cluster], /serving on/);
+    }
+    targets.push([
+      "cluster",
+      await spawn(
+        [...RUN, "cfe", "--port", "0", "--no-client-auth", ...cluster],
+        FRONTEND_PORT,
+      ),
+    ]);
+  }
+  const clients = await Promise.all(
+    targets.slice(1).map(([, server]) =>
+      GanacheClient.connect({ address: `127.0.0.1:${server.port}`, certs })
+    ),
+  );
+  for (const client of clients) {
+    await client.namespace("bench").set("key-0", value);
+  }
+  const results = new Map<string, number[]>(
+    targets.map(([name]) => [name, []]),
+  );
   for (let round = 0; round < Number(values.rounds); round++) {
-    for (const [name, server] of [["echo", echo], ["start", start]] as const) {
+    for (const [name, server] of targets) {
       const { rps, meanMs } = await h2load(server.port);
-      results[name].push(rps);
+      results.get(name)!.push(rps);
       console.log(
-        `round ${round + 1} ${name.padEnd(5)} ${
+        `round ${round + 1} ${name.padEnd(7)} ${
           rps.toFixed(0).padStart(7)
         } req/s  mean ${meanMs.toFixed(2)} ms`,
       );
     }
   }
-  const { shards } = await client.stats();
-  const misses = shards.reduce((sum, s) => sum + s.misses, 0);
-  client.close();
-  if (misses !== 0) {
-    throw new Error(
-      `start answered ${misses} misses: the benchmark did not read the key`,
-    );
+  for (const client of clients) {
+    const { shards } = await client.stats();
+    const misses = shards.reduce((sum, s) => sum + s.misses, 0);
+    client.close();
+    if (misses !== 0) {
+      throw new Error(`${misses} misses: the benchmark did not read the key`);
+    }
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const mean = (name: string) => {
+    const xs = results.get(name)!;
+    return xs.reduce((a, b) => a + b, 0) / xs.length;
+  };
   console.log(
     `\nGet, ${values.streams} in flight, ${
       values["value-bytes"]
-    }-byte value: echo ${mean(results.echo).toFixed(0)} req/s, start ${
-      mean(results.start).toFixed(0)
-    } req/s, ratio ${(mean(results.start) / mean(results.echo)).toFixed(2)}`,
+    }-byte value (mean of ${values.rounds} rounds):`,
   );
-} finally {
-  for (const server of [echo, start]) {
-    server.process.kill("SIGTERM");
-    await server.process.status;
+  for (const [name] of targets) {
+    console.log(
+      `  ${name.padEnd(7)} ${mean(name).toFixed(0).padStart(7)} req/s  ${
+        (mean(name) / mean("echo")).toFixed(2)
+      } x echo  ${(mean(name) / mean("start")).toFixed(2)} x start`,
+    );
   }
+} finally {
+  for (const process of processes) {
+    process.kill("SIGTERM");
+    await process.status;
+  }
+  await etcd?.[Symbol.asyncDispose]();
   await Deno.remove(certs, { recursive: true });
 }

@@ -10,8 +10,10 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
+import { Batcher } from "./batcher.ts";
 import { GanacheError, UnavailableError } from "./errors.ts";
 import type { HybridLogicalClock } from "./hlc.ts";
+import { MAX_BATCH_ITEMS } from "./limits.ts";
 import { logger } from "./log.ts";
 import type { Shard, ShardCounters, ShardWrite } from "./shard.ts";
 import { tlsChannelOptions } from "./tls.ts";
@@ -75,6 +77,10 @@ type Method = (
 export class RemoteShard implements Shard {
   readonly #options: RemoteShardOptions;
   readonly #replicas = new Map<string, Replica>();
+  readonly #gets = new Batcher<string, AnyValue | undefined>(
+    (keys) => this.getMany(keys),
+    MAX_BATCH_ITEMS,
+  );
   #turn = 0;
 
   /** @param options Index, credentials, deadline and clock. */
@@ -106,7 +112,12 @@ export class RemoteShard implements Shard {
       seen.add(info.address);
       const known = this.#replicas.get(info.address);
       if (known && known.registration === info.registration) {
-        known.state = info.state;
+        if (known.state !== info.state) {
+          known.state = info.state;
+          log.info(
+            `shard ${this.#options.index}: replica ${info.address} is ${info.state}`,
+          );
+        }
         continue;
       }
       known?.client.close();
@@ -129,9 +140,12 @@ export class RemoteShard implements Shard {
     }
   }
 
-  /** See {@linkcode Shard.get}. */
-  async get(key: string): Promise<AnyValue | undefined> {
-    return (await this.getMany([key]))[0];
+  /**
+   * See {@linkcode Shard.get}. Gets made in the same turn of the event loop
+   * travel to the replica as one call.
+   */
+  get(key: string): Promise<AnyValue | undefined> {
+    return this.#gets.add(key);
   }
 
   /** See {@linkcode Shard.getMany}. */

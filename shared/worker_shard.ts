@@ -2,12 +2,14 @@
  * {@linkcode WorkerShard}: a {@linkcode Shard} held by a local Web Worker.
  *
  * Operations are not posted one by one: everything enqueued during one turn
- * of the event loop goes to the worker in one message (see
- * `worker_protocol.ts`), which is what keeps the worker hop cheap under load.
+ * of the event loop goes to the worker in one message (a
+ * {@linkcode Batcher}), and the worker answers the batch with one message,
+ * which is what keeps the worker hop cheap under load.
  *
  * @module
  */
-import { GanacheError, Status, UnavailableError } from "./errors.ts";
+import { Batcher } from "./batcher.ts";
+import { GanacheError, UnavailableError } from "./errors.ts";
 import { getLogLevel, logger } from "./log.ts";
 import type { Shard, ShardCounters, ShardWrite } from "./shard.ts";
 import type { AnyValue } from "./wire.ts";
@@ -41,8 +43,6 @@ export interface WorkerShardOptions {
   workerUrl?: URL;
 }
 
-type Settle = (result: OpResult) => void;
-
 /**
  * A shard in a Web Worker with no permissions. A worker that crashes is
  * replaced by a fresh, empty one (after a growing delay if it crashes
@@ -52,6 +52,7 @@ export class WorkerShard implements Shard {
   /** Always `worker`. */
   readonly location = "worker";
   readonly #options: WorkerShardOptions;
+  readonly #batcher = new Batcher<ShardOp, OpResult>((ops) => this.#send(ops));
   #worker: Worker | undefined;
   #ready = Promise.withResolvers<void>();
   #isReady = false;
@@ -60,9 +61,7 @@ export class WorkerShard implements Shard {
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #nextBatch = 1;
-  #queue: ShardOp[] = [];
-  #settlers: Settle[] = [];
-  #inFlight = new Map<number, Settle[]>();
+  #inFlight = new Map<number, PromiseWithResolvers<OpResult[]>>();
 
   /** Starts the worker; await {@linkcode WorkerShard.ready} before use. */
   constructor(options: WorkerShardOptions) {
@@ -127,9 +126,16 @@ export class WorkerShard implements Shard {
     return Promise.resolve();
   }
 
-  #call<K extends ShardOp["op"]>(
+  async #call<K extends ShardOp["op"]>(
     op: Extract<ShardOp, { op: K }>,
   ): Promise<ShardOpResults[K]> {
+    const result = await this.#batcher.add(op);
+    if (isFailure(result)) throw new GanacheError(result.code, result.message);
+    return result as ShardOpResults[K];
+  }
+
+  /** Posts one batch and resolves with the worker's results. */
+  #send(ops: ShardOp[]): Promise<OpResult[]> {
     if (this.#worker === undefined) {
       return Promise.reject(
         new UnavailableError(
@@ -139,27 +145,12 @@ export class WorkerShard implements Shard {
         ),
       );
     }
-    const { promise, resolve, reject } = Promise.withResolvers<
-      ShardOpResults[K]
-    >();
-    if (this.#queue.length === 0) queueMicrotask(() => this.#flush());
-    this.#queue.push(op);
-    this.#settlers.push((result) => {
-      if (isFailure(result)) {
-        reject(new GanacheError(result.code, result.message));
-      } else resolve(result as ShardOpResults[K]);
-    });
-    return promise;
-  }
-
-  #flush(): void {
-    if (this.#queue.length === 0 || this.#worker === undefined) return;
     const id = this.#nextBatch++;
-    this.#inFlight.set(id, this.#settlers);
-    const message: ToWorker = { kind: "batch", id, ops: this.#queue };
-    this.#queue = [];
-    this.#settlers = [];
+    const reply = Promise.withResolvers<OpResult[]>();
+    this.#inFlight.set(id, reply);
+    const message: ToWorker = { kind: "batch", id, ops };
     this.#worker.postMessage(message);
+    return reply.promise;
   }
 
   #spawn(): void {
@@ -178,9 +169,8 @@ export class WorkerShard implements Shard {
         this.#ready.resolve();
         return;
       }
-      const settlers = this.#inFlight.get(message.id);
+      this.#inFlight.get(message.id)?.resolve(message.results);
       this.#inFlight.delete(message.id);
-      settlers?.forEach((settle, i) => settle(message.results[i] ?? null));
     };
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
@@ -218,19 +208,9 @@ export class WorkerShard implements Shard {
   }
 
   #failAll(message: string): void {
-    const failure: OpResult = {
-      failed: true,
-      code: Status.UNAVAILABLE,
-      message,
-    };
-    for (const settlers of this.#inFlight.values()) {
-      for (const settle of settlers) settle(failure);
-    }
+    const error = new UnavailableError(message);
+    for (const reply of this.#inFlight.values()) reply.reject(error);
     this.#inFlight.clear();
-    const queued = this.#settlers;
-    this.#queue = [];
-    this.#settlers = [];
-    for (const settle of queued) settle(failure);
   }
 }
 

@@ -62,6 +62,9 @@ Deno.test("a replica that joins late serves the data written before it joined", 
   const late = await cluster.shard();
   assert.equal(late.shard, 0);
   await late.process.waitFor(/copied 201 entries from /);
+  await cfe.process.waitFor(
+    new RegExp(`replica ${late.address.replaceAll(".", "\\.")} is ready`),
+  );
   // Only the late replica is left: every read must come from it.
   first.process.kill("SIGKILL");
   const values = await ns.multiGet(keys(200));
