@@ -7,6 +7,12 @@
 import { LRUCache } from "lru-cache";
 import { ResourceExhaustedError } from "./errors.ts";
 import { utf8Length, valueBytes } from "./limits.ts";
+import {
+  packedVersion,
+  packValue,
+  TypeUrlTable,
+  unpackValue,
+} from "./packed_value.ts";
 import type { ShardCounters, ShardWrite, StoredValue } from "./shard.ts";
 
 /** Options for {@linkcode ShardStore}. */
@@ -33,7 +39,9 @@ export interface ShardStoreOptions {
  * ```
  */
 export class ShardStore {
-  readonly #cache: LRUCache<string, StoredValue>;
+  /** Values are held packed (see `packed_value.ts`): far smaller than objects. */
+  readonly #cache: LRUCache<string, string>;
+  readonly #types = new TypeUrlTable();
   readonly #capacity: number;
   #hits = 0;
   #misses = 0;
@@ -50,7 +58,7 @@ export class ShardStore {
     }
     this.#capacity = options.maxBytes;
     const now = options.now ?? (() => performance.now());
-    this.#cache = new LRUCache<string, StoredValue>({
+    this.#cache = new LRUCache<string, string>({
       maxSize: options.maxBytes,
       // lru-cache takes a start time of 0 to mean "no TTL": never give it 0.
       perf: { now: () => now() + 1 },
@@ -64,10 +72,13 @@ export class ShardStore {
 
   /** Reads a key, counting a hit or a miss; expired keys are misses. */
   get(key: string): StoredValue | undefined {
-    const value = this.#cache.get(key);
-    if (value === undefined) this.#misses++;
-    else this.#hits++;
-    return value;
+    const packed = this.#cache.get(key);
+    if (packed === undefined) {
+      this.#misses++;
+      return undefined;
+    }
+    this.#hits++;
+    return unpackValue(this.#types, packed);
   }
 
   /**
@@ -100,18 +111,34 @@ export class ShardStore {
   }
 
   #put(write: ShardWrite, size: number): void {
-    let value: StoredValue = write.value;
     if (write.version !== undefined) {
       const held = this.#cache.peek(write.key);
-      if (held !== undefined && !isNewer(write, held)) return;
-      value = {
-        typeUrl: write.value.typeUrl,
-        value: write.value.value,
-        version: write.version,
-      };
+      if (held !== undefined && !this.#isNewer(write, held)) return;
     }
     if (write.ttlMs > 0) this.#holdsTtl = true;
-    this.#cache.set(write.key, value, { size, ttl: write.ttlMs });
+    const packed = packValue(
+      this.#types,
+      write.value.typeUrl,
+      write.value.value,
+      write.version,
+    );
+    this.#cache.set(write.key, packed, { size, ttl: write.ttlMs });
+  }
+
+  /**
+   * Whether a write should replace the value held: a higher version wins;
+   * on equal versions (two frontends in the same clock tick) the greater
+   * bytes win, so that every replica picks the same one whatever the
+   * arrival order.
+   */
+  #isNewer(write: ShardWrite, packed: string): boolean {
+    const version = write.version ?? 0;
+    const heldVersion = packedVersion(packed) ?? 0;
+    if (version !== heldVersion) return version > heldVersion;
+    const held = unpackValue(this.#types, packed);
+    const order = compareStrings(write.value.typeUrl, held.typeUrl) ||
+      compareBytes(write.value.value, held.value);
+    return order > 0;
   }
 
   /**
@@ -121,12 +148,13 @@ export class ShardStore {
    */
   *writes(): Generator<ShardWrite> {
     for (
-      const [key, value] of this.#cache.rentries() as Iterable<
-        [string, StoredValue]
+      const [key, packed] of this.#cache.rentries() as Iterable<
+        [string, string]
       >
     ) {
       const ttlMs = this.ttl(key);
       if (ttlMs === undefined) continue;
+      const value = unpackValue(this.#types, packed);
       yield {
         key,
         value: { typeUrl: value.typeUrl, value: value.value },
@@ -167,20 +195,6 @@ export class ShardStore {
       expirations: this.#expirations,
     };
   }
-}
-
-/**
- * Whether a write should replace the value held: a higher version wins; on
- * equal versions (two frontends in the same clock tick) the greater bytes
- * win, so that every replica picks the same one whatever the arrival order.
- */
-function isNewer(write: ShardWrite, held: StoredValue): boolean {
-  const version = write.version ?? 0;
-  const heldVersion = held.version ?? 0;
-  if (version !== heldVersion) return version > heldVersion;
-  const order = compareStrings(write.value.typeUrl, held.typeUrl) ||
-    compareBytes(write.value.value, held.value);
-  return order > 0;
 }
 
 function compareStrings(a: string, b: string): number {

@@ -1,0 +1,59 @@
+/**
+ * Value encoding: the typed client's `Any` wrappers and the store's packed
+ * form, against a plain UTF-8 encode of the same text.
+ *
+ * Run: deno bench bench/values_bench.ts
+ *
+ * @module
+ */
+import {
+  packValue,
+  TypeUrlTable,
+  unpackValue,
+} from "../shared/packed_value.ts";
+import { decodeString, encodeInt64, encodeString } from "../shared/values.ts";
+
+const text = "x".repeat(100);
+const utf8 = new TextEncoder();
+const encoded = encodeString(text);
+const table = new TypeUrlTable();
+const packed = packValue(table, encoded.typeUrl, encoded.value, undefined);
+
+Deno.bench({
+  name: "TextEncoder.encode",
+  group: "encode a 100-character string",
+  baseline: true,
+  fn: () => void utf8.encode(text),
+});
+Deno.bench({
+  name: "encodeString (Any of StringValue)",
+  group: "encode a 100-character string",
+  fn: () => void encodeString(text),
+});
+Deno.bench({
+  name: "encodeInt64 (Any of Int64Value)",
+  group: "encode a 100-character string",
+  fn: () => void encodeInt64(123456789n),
+});
+Deno.bench({
+  name: "decodeString",
+  group: "encode a 100-character string",
+  fn: () => void decodeString(encoded),
+});
+
+Deno.bench({
+  name: "Uint8Array copy",
+  group: "store packing (102-byte value)",
+  baseline: true,
+  fn: () => void encoded.value.slice(),
+});
+Deno.bench({
+  name: "packValue",
+  group: "store packing (102-byte value)",
+  fn: () => void packValue(table, encoded.typeUrl, encoded.value, undefined),
+});
+Deno.bench({
+  name: "unpackValue",
+  group: "store packing (102-byte value)",
+  fn: () => void unpackValue(table, packed),
+});
