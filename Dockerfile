@@ -13,5 +13,5 @@ RUN deno install --frozen --entrypoint main.ts shared/shard_worker.ts \
 
 USER deno
 EXPOSE 40001
-ENTRYPOINT ["deno", "run", "--cached-only", "--unstable-worker-options", "--allow-net", "--allow-read", "--allow-env=GRPC_*,grpc_proxy,https_proxy,http_proxy,no_grpc_proxy,no_proxy,GANACHE_ETCD_USER,GANACHE_ETCD_PASSWORD", "--allow-write=/app/certs", "main.ts"]
+ENTRYPOINT ["deno", "run", "--cached-only", "--unstable-worker-options", "--allow-net", "--allow-read", "--allow-env=GRPC_*,grpc_proxy,https_proxy,http_proxy,no_grpc_proxy,no_proxy,GANACHE_*,OTEL_DENO", "--allow-write=/app/certs", "main.ts"]
 CMD ["start", "--host", "0.0.0.0"]

@@ -6,7 +6,7 @@
  * @module
  */
 import { parseCommandLine, UsageError } from "./shared/args.ts";
-import { logger, setLogLevel } from "./shared/log.ts";
+import { logger, setLogFormat, setLogLevel } from "./shared/log.ts";
 import { denoVersionWarning } from "./shared/runtime.ts";
 
 const log = logger("main");
@@ -30,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   setLogLevel(command.logLevel);
+  setLogFormat(command.logFormat);
   const warning = denoVersionWarning();
   if (warning) log.warn(warning);
   switch (command.role) {

@@ -35,7 +35,12 @@ class NaiveShard {
       this.#pending.get(message.id)?.(message.results);
       this.#pending.delete(message.id);
     };
-    this.#post({ kind: "init", maxBytes: 64 * 1024 * 1024, logLevel: "error" });
+    this.#post({
+      kind: "init",
+      maxBytes: 64 * 1024 * 1024,
+      logLevel: "error",
+      logFormat: "text",
+    });
   }
 
   #post(message: ToWorker) {

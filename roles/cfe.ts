@@ -11,6 +11,7 @@ import { connectEtcd } from "../shared/etcd.ts";
 import { prepareCerts, startFrontend } from "../shared/frontend.ts";
 import { HybridLogicalClock } from "../shared/hlc.ts";
 import { logger } from "../shared/log.ts";
+import { Metrics, shardStatsOf } from "../shared/metrics.ts";
 import { clusterShardCount, Membership } from "../shared/registry.ts";
 import { RemoteShard } from "../shared/remote_shard.ts";
 import { Router } from "../shared/router.ts";
@@ -41,6 +42,8 @@ export async function startCfe(options: CfeOptions): Promise<RunningCfe> {
   try {
     const count = await clusterShardCount(etcd, options.shards);
     const clock = new HybridLogicalClock();
+    const shardList: RemoteShard[] = [];
+    const metrics = new Metrics(shardStatsOf(shardList));
     const credentials = clientCredentials(identity);
     const shards = Array.from(
       { length: count },
@@ -50,9 +53,11 @@ export async function startCfe(options: CfeOptions): Promise<RunningCfe> {
           credentials,
           timeoutMs: options.shardTimeoutMs,
           clock,
+          onFailover: () => metrics.failovers.inc({ shard: String(index) }),
         }),
     );
-    const frontend = await startFrontend(options, new Router(shards));
+    shardList.push(...shards);
+    const frontend = await startFrontend(options, new Router(shards), metrics);
     const report = () => {
       const missing = shards.flatMap((shard, i) => shard.readable ? [] : [i]);
       frontend.health.setAll(missing.length === 0 ? "SERVING" : "NOT_SERVING");
@@ -63,7 +68,7 @@ export async function startCfe(options: CfeOptions): Promise<RunningCfe> {
     membership = new Membership(etcd, count, (replicas) => {
       replicas.forEach((list, i) => shards[i]!.update(list));
       report();
-    });
+    }, (up) => metrics.etcdUp.set(up ? 1 : 0));
     await membership.start();
     log.info(`routing to ${count} shards`);
     const following = membership;

@@ -19,6 +19,7 @@ import { prepareCerts } from "../shared/frontend.ts";
 import { startGrpcServer } from "../shared/grpc_server.ts";
 import { HealthService } from "../shared/health.ts";
 import { logger } from "../shared/log.ts";
+import { Metrics, serveMetrics } from "../shared/metrics.ts";
 import {
   clusterShardCount,
   readRegistrations,
@@ -61,6 +62,8 @@ export interface RunningShard {
   address: string;
   /** Its shard number. */
   shard: number;
+  /** The port of the metrics endpoint, if one was asked for. */
+  metricsPort?: number;
   /** Deregister, drain, stop. */
   close(): Promise<void>;
 }
@@ -71,15 +74,20 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
   const tls = await readTlsFiles(options.certs, "shard");
   const store = new ShardStore({ maxBytes: options.maxBytes });
   const health = new HealthService([SHARD_SERVICE_NAME]);
+  let shardNumber = "";
+  const metrics = new Metrics(() =>
+    Promise.resolve([{ shard: shardNumber, counters: store.stats() }])
+  );
   const server = await startGrpcServer({
     host: options.host,
     port: options.port,
     credentials: serverCredentials(tls, true),
     maxMessageBytes: 256 * 1024 * 1024,
+    onTlsFailure: () => metrics.tlsHandshakeFailures.inc(),
     services: [
       [
         SHARD_SERVER_SERVICE,
-        shardImplementation({ store, peers: PEER_COMMON_NAMES }),
+        shardImplementation({ store, peers: PEER_COMMON_NAMES, metrics }),
       ],
       [HEALTH_SERVICE, health.implementation()],
     ],
@@ -97,11 +105,18 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
       shard: options.shard,
       leaseTtlSeconds: options.leaseTtlSeconds,
       version: GANACHE_VERSION,
+      onEtcd: (up) => metrics.etcdUp.set(up ? 1 : 0),
     });
     const shard = await registrar.claim();
+    shardNumber = String(shard);
     await copyFromPeer(etcd, store, tls, shard, address);
     await registrar.markReady();
     health.setAll("SERVING");
+    const http = options.metricsPort === undefined ? undefined : serveMetrics(
+      { host: options.host, port: options.metricsPort },
+      metrics,
+      () => health.get("") === "SERVING",
+    );
     log.info(
       `shard ${shard} of ${shards} serving on ${options.host}:${server.port} (registered as ${address}), ${options.maxBytes} bytes`,
     );
@@ -110,6 +125,7 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
       port: server.port,
       address,
       shard,
+      metricsPort: http?.port,
       close: async () => {
         // Deregister first, so frontends stop sending here, then drain.
         await connected.registrar.revoke();
@@ -117,6 +133,7 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
         health.close();
         await server.shutdown(options.shutdownGraceMs);
         clearInterval(purge);
+        await http?.close();
         connected.etcd.close();
       },
     };

@@ -8,6 +8,7 @@ import type { StartArgs } from "../shared/args.ts";
 import { prepareCerts, startFrontend } from "../shared/frontend.ts";
 import type { HealthService } from "../shared/health.ts";
 import { logger } from "../shared/log.ts";
+import { Metrics, shardStatsOf } from "../shared/metrics.ts";
 import { Router } from "../shared/router.ts";
 import { onShutdownSignal } from "../shared/signals.ts";
 import { WorkerShard } from "../shared/worker_shard.ts";
@@ -28,6 +29,8 @@ export interface StartedService {
   shards: WorkerShard[];
   /** The health service, SERVING once every shard is up. */
   health: HealthService;
+  /** The port of the metrics endpoint, if one was asked for. */
+  metricsPort?: number;
   /** Graceful stop: NOT_SERVING, drain calls, stop workers. */
   close(): Promise<void>;
 }
@@ -59,7 +62,11 @@ export async function startService(
   );
   let frontend;
   try {
-    frontend = await startFrontend(options, new Router(shards));
+    frontend = await startFrontend(
+      options,
+      new Router(shards),
+      new Metrics(shardStatsOf(shards)),
+    );
     await Promise.all(shards.map((shard) => shard.ready()));
   } catch (error) {
     await frontend?.close();
@@ -73,6 +80,7 @@ export async function startService(
     port: server.port,
     shards,
     health,
+    metricsPort: frontend.metricsPort,
     close: async () => {
       await frontend.close();
       await Promise.all(shards.map((shard) => shard.close()));

@@ -7,7 +7,14 @@
 import { parseArgs } from "node:util";
 import { ETCD_PASSWORD_ENV, ETCD_USER_ENV, type EtcdOptions } from "./etcd.ts";
 import type { FrontendOptions } from "./frontend.ts";
-import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log.ts";
+import {
+  isLogFormat,
+  isLogLevel,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from "./log.ts";
 
 /** A usage mistake: printed with a hint, exit code 2. */
 export class UsageError extends Error {
@@ -35,6 +42,12 @@ const COMMON: Record<string, Flag> = {
     default: "info",
     value: "LEVEL",
     help: `one of ${LOG_LEVELS.join(", ")}`,
+  },
+  "log-format": {
+    type: "string",
+    default: "text",
+    value: "FORMAT",
+    help: `one of ${LOG_FORMATS.join(", ")}: one line per event`,
   },
   help: { type: "boolean", help: "show this help" },
 };
@@ -91,6 +104,12 @@ const LISTEN = (port: string): Record<string, Flag> => ({
     default: "5000",
     value: "MS",
     help: "how long SIGINT/SIGTERM waits for calls in flight",
+  },
+  "metrics-port": {
+    type: "string",
+    value: "PORT",
+    help:
+      "serve Prometheus /metrics, /healthz and /readyz over HTTP on this port (default: off)",
   },
 });
 
@@ -362,6 +381,8 @@ export interface ShardArgs {
   leaseTtlSeconds: number;
   /** How long shutdown waits for calls in flight, in ms. @default 5000 */
   shutdownGraceMs: number;
+  /** Serve Prometheus metrics and health over HTTP on this port. */
+  metricsPort?: number;
 }
 
 /** The `shards` role's options. */
@@ -375,12 +396,33 @@ export interface ShardsArgs {
 /** What the command line asks for. */
 export type Command =
   | { role: "help"; text: string }
-  | { role: "start"; logLevel: LogLevel; options: StartArgs }
-  | { role: "cfe"; logLevel: LogLevel; options: CfeArgs }
-  | { role: "shard"; logLevel: LogLevel; options: ShardArgs }
-  | { role: "shards"; logLevel: LogLevel; options: ShardsArgs }
-  | { role: "certs"; logLevel: LogLevel; dir: string; force: boolean }
-  | { role: "client"; logLevel: LogLevel; options: ClientCommandOptions };
+  | (
+    & Logging
+    & (
+      | { role: "start"; options: StartArgs }
+      | { role: "cfe"; options: CfeArgs }
+      | { role: "shard"; options: ShardArgs }
+      | { role: "shards"; options: ShardsArgs }
+      | { role: "certs"; dir: string; force: boolean }
+      | { role: "client"; options: ClientCommandOptions }
+    )
+  );
+
+/** How a role logs. */
+export interface Logging {
+  /** The least severe level printed. */
+  logLevel: LogLevel;
+  /** Text or JSON lines. */
+  logFormat: LogFormat;
+}
+
+/**
+ * The environment variable that sets a flag: `GANACHE_` and the flag in
+ * capitals, dashes as underscores (`--max-bytes` is `GANACHE_MAX_BYTES`).
+ */
+export function envName(flag: string): string {
+  return `GANACHE_${flag.toUpperCase().replaceAll("-", "_")}`;
+}
 
 /** The program's help text. */
 export function programHelp(): string {
@@ -396,7 +438,8 @@ export function programHelp(): string {
       `  ${r.usage.padEnd(width)}  ${r.summary}`
     ),
     "",
-    "Run '<role> --help' for a role's flags.",
+    "Run '<role> --help' for a role's flags. Every flag can also be set as",
+    "GANACHE_<FLAG> (e.g. GANACHE_MAX_BYTES=1GiB); a flag on the command line wins.",
   ].join("\n");
 }
 
@@ -414,7 +457,7 @@ export function roleHelp(role: string): string {
     "",
     spec.summary,
     "",
-    "Flags:",
+    "Flags (each also from GANACHE_<FLAG>, e.g. --log-level from GANACHE_LOG_LEVEL; the command line wins):",
     ...lines,
   ]
     .join("\n");
@@ -474,16 +517,30 @@ function parseRole(
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help) return { role: "help", text: roleHelp(role) };
+  // A flag on the command line wins over GANACHE_<FLAG>, which wins over the default.
   const text = (name: string) => {
     const value = values[name];
-    return typeof value === "string" ? value : flags[name]?.default;
+    if (typeof value === "string") return value;
+    return env(envName(name)) ?? flags[name]?.default;
   };
+  const flag = (name: string) =>
+    values[name] === true ||
+    (values[name] === undefined &&
+      /^(1|true|yes|on)$/i.test(env(envName(name)) ?? ""));
   const logLevel = text("log-level") ?? "info";
   if (!isLogLevel(logLevel)) {
     throw new UsageError(
       `--log-level must be one of ${
         LOG_LEVELS.join(", ")
       }: received "${logLevel}"`,
+    );
+  }
+  const logFormat = text("log-format") ?? "text";
+  if (!isLogFormat(logFormat)) {
+    throw new UsageError(
+      `--log-format must be one of ${
+        LOG_FORMATS.join(", ")
+      }: received "${logFormat}"`,
     );
   }
   if (parsed.positionals.length !== spec.positionals.length) {
@@ -503,7 +560,8 @@ function parseRole(
     maxValueBytes: parseSize("max-value-bytes", text("max-value-bytes")!),
     certs: text("certs")!,
     clientCa: text("client-ca"),
-    clientAuth: values["no-client-auth"] !== true,
+    clientAuth: !flag("no-client-auth"),
+    metricsPort: optionalInteger("metrics-port", 0, 65535),
     acl: text("acl"),
     shutdownGraceMs: integer("shutdown-grace-ms", 0, 3_600_000),
   });
@@ -525,6 +583,7 @@ function parseRole(
       return {
         role,
         logLevel,
+        logFormat,
         options: {
           ...frontend(),
           workers: workers === "cores"
@@ -538,6 +597,7 @@ function parseRole(
       return {
         role,
         logLevel,
+        logFormat,
         options: {
           ...frontend(),
           etcd: etcd(),
@@ -549,6 +609,7 @@ function parseRole(
       return {
         role,
         logLevel,
+        logFormat,
         options: {
           etcd: etcd(),
           shard: optionalInteger("shard", 0, 65535),
@@ -560,26 +621,30 @@ function parseRole(
           certs: text("certs")!,
           leaseTtlSeconds: integer("lease-ttl", 1, 3600),
           shutdownGraceMs: integer("shutdown-grace-ms", 0, 3_600_000),
+          metricsPort: optionalInteger("metrics-port", 0, 65535),
         },
       };
     case "shards":
       return {
         role,
         logLevel,
+        logFormat,
         options: { etcd: etcd(), certs: text("certs")! },
       };
     case "certs":
       return {
         role,
         logLevel,
+        logFormat,
         dir: text("certs")!,
-        force: values.force === true,
+        force: flag("force"),
       };
   }
   const ttl = text("ttl");
   return {
     role: "client",
     logLevel,
+    logFormat,
     options: {
       command: role as ClientCommandOptions["command"],
       args: parsed.positionals,

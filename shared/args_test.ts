@@ -1,6 +1,7 @@
 /** Unit tests of command-line parsing. */
 import assert from "node:assert/strict";
 import {
+  envName,
   parseCommandLine,
   parseInteger,
   parseSize,
@@ -24,6 +25,7 @@ Deno.test("no arguments start the service with the defaults", () => {
   assert.deepEqual(parseCommandLine([], 6), {
     role: "start",
     logLevel: "info",
+    logFormat: "text",
     options: {
       host: "127.0.0.1",
       port: 40001,
@@ -35,6 +37,7 @@ Deno.test("no arguments start the service with the defaults", () => {
       clientAuth: true,
       acl: undefined,
       shutdownGraceMs: 5000,
+      metricsPort: undefined,
     },
   });
 });
@@ -73,6 +76,7 @@ Deno.test("a client command drops a leading -- and parses its positionals and --
     {
       role: "client",
       logLevel: "info",
+      logFormat: "text",
       options: {
         command: "set",
         args: ["demo", "k", "v"],
@@ -108,6 +112,7 @@ Deno.test("client flags are parsed: --addr, --certs, --server-name, --timeout-ms
   assert.deepEqual(command, {
     role: "client",
     logLevel: "info",
+    logFormat: "text",
     options: {
       command: "get",
       args: ["demo", "k"],
@@ -129,12 +134,14 @@ Deno.test("certs role takes --certs and --force", () => {
   assert.deepEqual(parseCommandLine(["certs", "--certs", "x", "--force"], 4), {
     role: "certs",
     logLevel: "info",
+    logFormat: "text",
     dir: "x",
     force: true,
   });
   assert.deepEqual(parseCommandLine(["certs"], 4), {
     role: "certs",
     logLevel: "info",
+    logFormat: "text",
     dir: "certs",
     force: false,
   });
@@ -320,4 +327,36 @@ Deno.test({
       );
     }
   },
+});
+
+Deno.test("GANACHE_<FLAG> sets a flag, and the command line wins over it", () => {
+  const env = (name: string) =>
+    ({
+      GANACHE_PORT: "4100",
+      GANACHE_MAX_BYTES: "1GiB",
+      GANACHE_NO_CLIENT_AUTH: "true",
+    })[name];
+  const fromEnv = parseCommandLine(["start"], 2, env);
+  assert.equal(fromEnv.role, "start");
+  if (fromEnv.role !== "start") return;
+  assert.equal(fromEnv.options.port, 4100);
+  assert.equal(fromEnv.options.maxBytes, 1024 ** 3);
+  assert.equal(fromEnv.options.clientAuth, false);
+  const flagWins = parseCommandLine(["start", "--port", "4200"], 2, env);
+  assert.equal(flagWins.role === "start" && flagWins.options.port, 4200);
+  assert.match(
+    usageError(() =>
+      parseCommandLine(
+        ["start"],
+        2,
+        (n) => n === "GANACHE_PORT" ? "x" : undefined,
+      )
+    ).message,
+    /--port must be a whole number/,
+  );
+});
+
+Deno.test("envName maps a flag to its variable", () => {
+  assert.equal(envName("max-bytes"), "GANACHE_MAX_BYTES");
+  assert.equal(envName("etcd"), "GANACHE_ETCD");
 });

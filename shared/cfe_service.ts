@@ -11,8 +11,12 @@ import { cacheKey } from "./cache_key.ts";
 import {
   InvalidArgumentError,
   NotFoundError,
+  Status,
+  type StatusObject,
   toServiceError,
 } from "./errors.ts";
+import type { Metrics } from "./metrics.ts";
+import { inSpan, TRACEPARENT } from "./tracing.ts";
 import { checkBatch, checkKey, checkTtl, checkValue } from "./limits.ts";
 import type { Router } from "./router.ts";
 import type { ShardWrite } from "./shard.ts";
@@ -39,33 +43,59 @@ export interface CfeOptions {
   maxValueBytes: number;
   /** Namespace grants by client certificate; none means all allowed. */
   acl?: Acl;
+  /** Counts requests and their latency. */
+  metrics?: Metrics;
 }
 
 type Handler<Req, Res> = (
   call: grpc.ServerUnaryCall<Req, Res>,
 ) => Promise<Res>;
 
+/** The service name requests are counted under. */
+const SERVICE = "ganache.cfe.CFE";
+
 /**
  * Adapts an async handler to grpc-js: the one place where a thrown error
- * becomes a gRPC status.
+ * becomes a gRPC status, and where requests are counted.
  */
-function unary<Req, Res>(handler: Handler<Req, Res>) {
+function unary<Req, Res>(
+  method: string,
+  metrics: Metrics | undefined,
+  handler: Handler<Req, Res>,
+) {
   return (
     call: grpc.ServerUnaryCall<Req, Res>,
     callback: grpc.sendUnaryData<Res>,
   ) => {
+    const started = performance.now();
+    const answer = (error: StatusObject | null, response?: Res) => {
+      metrics?.observe(
+        SERVICE,
+        method,
+        error?.code ?? Status.OK,
+        (performance.now() - started) / 1000,
+      );
+      if (error) callback(error);
+      else callback(null, response);
+    };
     if ((call.request as unknown) instanceof MalformedRequest) {
       const reason = (call.request as unknown as MalformedRequest).reason;
-      callback(
+      answer(
         toServiceError(
           new InvalidArgumentError(`malformed request: ${reason}`),
         ),
       );
       return;
     }
-    handler(call).then(
-      (response) => callback(null, response),
-      (error) => callback(toServiceError(error)),
+    const parent = call.metadata.get(TRACEPARENT)[0];
+    inSpan(
+      `${SERVICE}/${method}`,
+      "server",
+      typeof parent === "string" ? parent : undefined,
+      () => handler(call),
+    ).then(
+      (response) => answer(null, response),
+      (error) => answer(toServiceError(error)),
     );
   };
 }
@@ -74,11 +104,11 @@ function unary<Req, Res>(handler: Handler<Req, Res>) {
 export function cfeImplementation(
   options: CfeOptions,
 ): grpc.UntypedServiceImplementation {
-  const { router, maxValueBytes, acl } = options;
+  const { router, maxValueBytes, acl, metrics } = options;
   const EMPTY = {};
 
   return {
-    Get: unary<GetRequest, GetResponse>(async (call) => {
+    Get: unary<GetRequest, GetResponse>("Get", metrics, async (call) => {
       const { namespace, key } = call.request;
       checkKey(namespace, key);
       authorize(acl, call, namespace);
@@ -92,7 +122,7 @@ export function cfeImplementation(
       return { data };
     }),
 
-    Set: unary<SetRequest, object>(async (call) => {
+    Set: unary<SetRequest, object>("Set", metrics, async (call) => {
       const { namespace, key, data, ttlMs } = call.request;
       checkKey(namespace, key);
       const value = checkValue(data, maxValueBytes);
@@ -103,15 +133,19 @@ export function cfeImplementation(
       return EMPTY;
     }),
 
-    Delete: unary<DeleteRequest, DeleteResponse>(async (call) => {
-      const { namespace, key } = call.request;
-      checkKey(namespace, key);
-      authorize(acl, call, namespace);
-      const k = cacheKey(namespace, key);
-      return { existed: await router.shardFor(k).delete(k) };
-    }),
+    Delete: unary<DeleteRequest, DeleteResponse>(
+      "Delete",
+      metrics,
+      async (call) => {
+        const { namespace, key } = call.request;
+        checkKey(namespace, key);
+        authorize(acl, call, namespace);
+        const k = cacheKey(namespace, key);
+        return { existed: await router.shardFor(k).delete(k) };
+      },
+    ),
 
-    TTL: unary<TTLRequest, TTLResponse>(async (call) => {
+    TTL: unary<TTLRequest, TTLResponse>("TTL", metrics, async (call) => {
       const { namespace, key } = call.request;
       checkKey(namespace, key);
       authorize(acl, call, namespace);
@@ -125,56 +159,64 @@ export function cfeImplementation(
       return { ttlMs: left };
     }),
 
-    MultiGet: unary<MultiGetRequest, MultiGetResponse>(async (call) => {
-      const { namespace, keys } = call.request;
-      checkBatch(keys.length);
-      for (const key of keys) checkKey(namespace, key);
-      authorize(acl, call, namespace);
-      const cacheKeys = keys.map((key) => cacheKey(namespace, key));
-      const results = keys.map((key) => ({
-        key,
-        found: false,
-        data: null as GetResponse["data"],
-      }));
-      await Promise.all(
-        [...router.group(cacheKeys)].map(async ([index, positions]) => {
-          const values = await router.shards[index]!.getMany(
-            positions.map((p) => cacheKeys[p]!),
-          );
-          positions.forEach((position, i) => {
-            const value = values[i];
-            if (value === undefined) return;
-            const result = results[position]!;
-            result.found = true;
-            result.data = value;
-          });
-        }),
-      );
-      return { results };
-    }),
+    MultiGet: unary<MultiGetRequest, MultiGetResponse>(
+      "MultiGet",
+      metrics,
+      async (call) => {
+        const { namespace, keys } = call.request;
+        checkBatch(keys.length);
+        for (const key of keys) checkKey(namespace, key);
+        authorize(acl, call, namespace);
+        const cacheKeys = keys.map((key) => cacheKey(namespace, key));
+        const results = keys.map((key) => ({
+          key,
+          found: false,
+          data: null as GetResponse["data"],
+        }));
+        await Promise.all(
+          [...router.group(cacheKeys)].map(async ([index, positions]) => {
+            const values = await router.shards[index]!.getMany(
+              positions.map((p) => cacheKeys[p]!),
+            );
+            positions.forEach((position, i) => {
+              const value = values[i];
+              if (value === undefined) return;
+              const result = results[position]!;
+              result.found = true;
+              result.data = value;
+            });
+          }),
+        );
+        return { results };
+      },
+    ),
 
-    MultiSet: unary<MultiSetRequest, object>(async (call) => {
-      const { namespace, items } = call.request;
-      checkBatch(items.length);
-      const writes: ShardWrite[] = items.map((item) => {
-        checkKey(namespace, item.key);
-        checkTtl(item.ttlMs);
-        return {
-          key: cacheKey(namespace, item.key),
-          value: checkValue(item.data, maxValueBytes),
-          ttlMs: item.ttlMs,
-        };
-      });
-      authorize(acl, call, namespace);
-      await Promise.all(
-        [...router.group(writes.map((w) => w.key))].map(([index, positions]) =>
-          router.shards[index]!.setMany(positions.map((p) => writes[p]!))
-        ),
-      );
-      return EMPTY;
-    }),
+    MultiSet: unary<MultiSetRequest, object>(
+      "MultiSet",
+      metrics,
+      async (call) => {
+        const { namespace, items } = call.request;
+        checkBatch(items.length);
+        const writes: ShardWrite[] = items.map((item) => {
+          checkKey(namespace, item.key);
+          checkTtl(item.ttlMs);
+          return {
+            key: cacheKey(namespace, item.key),
+            value: checkValue(item.data, maxValueBytes),
+            ttlMs: item.ttlMs,
+          };
+        });
+        authorize(acl, call, namespace);
+        await Promise.all(
+          [...router.group(writes.map((w) => w.key))].map((
+            [index, positions],
+          ) => router.shards[index]!.setMany(positions.map((p) => writes[p]!))),
+        );
+        return EMPTY;
+      },
+    ),
 
-    Stats: unary<object, StatsResponse>(async (call) => {
+    Stats: unary<object, StatsResponse>("Stats", metrics, async (call) => {
       authorizeAny(acl, call);
       const shards = await Promise.all(
         router.shards.map(async (shard, index) => ({

@@ -10,6 +10,7 @@ import { ensureDevCerts, hasCa } from "./certs.ts";
 import { type GrpcServer, startGrpcServer } from "./grpc_server.ts";
 import { HealthService } from "./health.ts";
 import { logger } from "./log.ts";
+import { type Metrics, serveMetrics } from "./metrics.ts";
 import type { Router } from "./router.ts";
 import { readTlsFiles, serverCredentials, type TlsFiles } from "./tls.ts";
 import { CFE_SERVER_SERVICE, HEALTH_SERVICE } from "./wire.ts";
@@ -37,6 +38,8 @@ export interface FrontendOptions {
   acl?: string;
   /** How long shutdown waits for calls in flight, in ms. @default 5000 */
   shutdownGraceMs: number;
+  /** Serve Prometheus metrics and health over HTTP on this port. */
+  metricsPort?: number;
 }
 
 /**
@@ -60,6 +63,8 @@ export interface Frontend {
   health: HealthService;
   /** The frontend's own certificate files (also its client identity). */
   tls: TlsFiles;
+  /** The port of the metrics endpoint, if one was asked for. */
+  metricsPort?: number;
   /** NOT_SERVING, then drain calls in flight for the grace period. */
   close(): Promise<void>;
 }
@@ -68,6 +73,7 @@ export interface Frontend {
 export async function startFrontend(
   options: FrontendOptions,
   router: Router,
+  metrics: Metrics,
 ): Promise<Frontend> {
   const tls = await readTlsFiles(options.certs, "cfe", options.clientCa);
   const acl = options.acl ? await Acl.load(options.acl) : undefined;
@@ -77,6 +83,7 @@ export async function startFrontend(
     port: options.port,
     credentials: serverCredentials(tls, options.clientAuth),
     maxMessageBytes: Math.max(64 * 1024 * 1024, 2 * options.maxValueBytes),
+    onTlsFailure: () => metrics.tlsHandshakeFailures.inc(),
     services: [
       [
         CFE_SERVER_SERVICE,
@@ -84,6 +91,7 @@ export async function startFrontend(
           router,
           maxValueBytes: options.maxValueBytes,
           acl,
+          metrics,
         }),
       ],
       [HEALTH_SERVICE, health.implementation()],
@@ -94,14 +102,21 @@ export async function startFrontend(
       options.clientAuth ? "required" : "not required"
     }${acl ? `; ACL ${options.acl}` : ""}`,
   );
+  const http = options.metricsPort === undefined ? undefined : serveMetrics(
+    { host: options.host, port: options.metricsPort },
+    metrics,
+    () => health.get("") === "SERVING",
+  );
   return {
     server,
     health,
     tls,
+    metricsPort: http?.port,
     close: async () => {
       health.setAll("NOT_SERVING");
       health.close();
       await server.shutdown(options.shutdownGraceMs);
+      await http?.close();
     },
   };
 }

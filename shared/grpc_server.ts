@@ -4,6 +4,8 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
+import { ReflectionService } from "@grpc/reflection";
+import { PACKAGE_DEFINITION } from "./wire.ts";
 
 /** Options for {@linkcode startGrpcServer}. */
 export interface GrpcServerOptions {
@@ -17,6 +19,18 @@ export interface GrpcServerOptions {
   services: [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
   /** The largest request accepted, in bytes; larger ones get RESOURCE_EXHAUSTED. */
   maxMessageBytes: number;
+  /** Called for each TLS handshake that fails. */
+  onTlsFailure?: (error: Error) => void;
+}
+
+/** The names of the services a server registers, for reflection. */
+function serviceNames(
+  services: [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][],
+): string[] {
+  return services.map(([definition]) => {
+    const path = Object.values(definition)[0]?.path ?? "";
+    return path.slice(1, path.lastIndexOf("/"));
+  });
 }
 
 /** A listening server. */
@@ -43,6 +57,10 @@ export async function startGrpcServer(
   for (const [definition, implementation] of options.services) {
     server.addService(definition, implementation);
   }
+  // Server reflection, so that generic tools (grpcurl) can list and call.
+  new ReflectionService(PACKAGE_DEFINITION, {
+    services: serviceNames(options.services),
+  }).addToServer(server);
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
@@ -51,6 +69,7 @@ export async function startGrpcServer(
       (error, port) => error ? reject(error) : resolve(port),
     );
   });
+  if (options.onTlsFailure) watchHandshakes(server, options.onTlsFailure);
   return {
     server,
     port,
@@ -63,4 +82,25 @@ export async function startGrpcServer(
         });
       }),
   };
+}
+
+/**
+ * Listens for failed TLS handshakes on the server's listening sockets.
+ * grpc-js has no public hook for them, so this reaches its (private) map of
+ * HTTP/2 servers; if a grpc-js upgrade renames it, handshakes simply go
+ * uncounted.
+ */
+function watchHandshakes(
+  server: grpc.Server,
+  onFailure: (error: Error) => void,
+): void {
+  const servers =
+    (server as unknown as { http2Servers?: Map<unknown, unknown> })
+      .http2Servers;
+  for (const http2Server of servers?.keys() ?? []) {
+    (http2Server as { on?(event: string, f: (e: Error) => void): void }).on?.(
+      "tlsClientError",
+      onFailure,
+    );
+  }
 }

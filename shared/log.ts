@@ -1,8 +1,8 @@
 /**
  * Levelled, per-module logging, one line per event on stderr.
  *
- * The level is process-wide and set once from `--log-level` (or the
- * `GANACHE_LOG_LEVEL` environment variable in workers, which inherit it).
+ * The level and format are process-wide, set once from `--log-level` and
+ * `--log-format`; shard workers are told them when they start.
  *
  * @module
  */
@@ -13,7 +13,33 @@ export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 /** One of {@linkcode LOG_LEVELS}. */
 export type LogLevel = typeof LOG_LEVELS[number];
 
+/** The log line formats. */
+export const LOG_FORMATS = ["text", "json"] as const;
+
+/** One of {@linkcode LOG_FORMATS}. */
+export type LogFormat = typeof LOG_FORMATS[number];
+
 let threshold = LOG_LEVELS.indexOf("info");
+let format: LogFormat = "text";
+
+/**
+ * Sets the process-wide line format: `text`
+ * (`<time> <level> <module>: <message>`) or `json`
+ * (`{"time","level","module","msg"}`).
+ */
+export function setLogFormat(value: LogFormat): void {
+  format = value;
+}
+
+/** Returns the process-wide line format. */
+export function getLogFormat(): LogFormat {
+  return format;
+}
+
+/** Tells whether `value` names a log format. */
+export function isLogFormat(value: string): value is LogFormat {
+  return (LOG_FORMATS as readonly string[]).includes(value);
+}
 
 /**
  * Sets the process-wide level below which messages are dropped.
@@ -58,7 +84,12 @@ export interface Logger {
 export function logger(name: string): Logger {
   const write = (level: LogLevel, message: string) => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
-    console.error(`${new Date().toISOString()} ${level} ${name}: ${message}`);
+    const time = new Date().toISOString();
+    console.error(
+      format === "json"
+        ? JSON.stringify({ time, level, module: name, msg: message })
+        : `${time} ${level} ${name}: ${message}`,
+    );
   };
   return {
     debug: (message) => write("debug", message),

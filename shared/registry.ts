@@ -123,6 +123,8 @@ export interface RegistrarOptions {
   leaseTtlSeconds: number;
   /** Ganache version, recorded in the registration. */
   version: string;
+  /** Told whether etcd answered, after each check of the registration. */
+  onEtcd?: (up: boolean) => void;
 }
 
 /**
@@ -253,12 +255,14 @@ export class ShardRegistrar {
           .exec()).kvs[0];
       const ours = kv && this.#lease &&
         String(kv.lease) === String(await this.#lease.grant());
+      this.#options.onEtcd?.(true);
       if (!ours) {
         log.warn("registration missing in etcd; registering again");
         this.#reregister();
       }
     } catch {
       // etcd unreachable: keep serving, try again on the next tick.
+      this.#options.onEtcd?.(false);
     }
   }
 
@@ -306,6 +310,7 @@ export class Membership {
   readonly #etcd: Etcd3;
   readonly #shards: number;
   readonly #onChange: (replicas: ReplicaInfo[][]) => void;
+  readonly #onEtcd: (up: boolean) => void;
   #timer: ReturnType<typeof setInterval> | undefined;
   #watcher: { cancel(): Promise<void> } | undefined;
   #last = "";
@@ -316,15 +321,18 @@ export class Membership {
    * @param etcd The etcd client.
    * @param shards The cluster's shard count.
    * @param onChange Receives the replicas of each shard, by shard index.
+   * @param onEtcd Told whether etcd answered, after each read.
    */
   constructor(
     etcd: Etcd3,
     shards: number,
     onChange: (replicas: ReplicaInfo[][]) => void,
+    onEtcd: (up: boolean) => void = () => {},
   ) {
     this.#etcd = etcd;
     this.#shards = shards;
     this.#onChange = onChange;
+    this.#onEtcd = onEtcd;
   }
 
   /** Reads the registrations once, then follows them. */
@@ -359,6 +367,7 @@ export class Membership {
     this.#reading = true;
     try {
       const registered = await readRegistrations(this.#etcd);
+      this.#onEtcd(true);
       if (this.#etcdDown) {
         log.info("etcd is reachable again");
         this.#etcdDown = false;
@@ -385,6 +394,7 @@ export class Membership {
       }
     } catch (error) {
       if (mustSucceed) throw error;
+      this.#onEtcd(false);
       if (!this.#etcdDown) {
         log.warn(
           `etcd unreachable (${

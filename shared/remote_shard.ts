@@ -17,6 +17,7 @@ import { MAX_BATCH_ITEMS } from "./limits.ts";
 import { logger } from "./log.ts";
 import type { Shard, ShardCounters, ShardWrite } from "./shard.ts";
 import { tlsChannelOptions } from "./tls.ts";
+import { currentTraceparent, inSpan, TRACEPARENT, TRACING } from "./tracing.ts";
 import {
   type AnyValue,
   type EntriesResponse,
@@ -58,6 +59,8 @@ export interface RemoteShardOptions {
   timeoutMs: number;
   /** Issues write versions. */
   clock: HybridLogicalClock;
+  /** Called when a read moves on to another replica after one failed. */
+  onFailover?: () => void;
 }
 
 interface Replica extends ReplicaInfo {
@@ -227,6 +230,7 @@ export class RemoteShard implements Shard {
         return await this.#call<T>(replica, method, request);
       } catch (error) {
         if (!this.#failed(replica, error)) throw toGanacheError(error);
+        if (i + 1 < readers.length) this.#options.onFailover?.();
       }
     }
     throw new UnavailableError(
@@ -277,15 +281,22 @@ export class RemoteShard implements Shard {
 
   #call<T>(replica: Replica, method: string, request: unknown): Promise<T> {
     const fn = (replica.client as unknown as Record<string, Method>)[method]!;
-    return new Promise<T>((resolve, reject) => {
-      fn.call(
-        replica.client,
-        request,
-        new grpc.Metadata(),
-        { deadline: Date.now() + this.#options.timeoutMs },
-        (error, response) => error ? reject(error) : resolve(response as T),
-      );
-    });
+    const send = () =>
+      new Promise<T>((resolve, reject) => {
+        const metadata = new grpc.Metadata();
+        const traceparent = currentTraceparent();
+        if (traceparent) metadata.set(TRACEPARENT, traceparent);
+        fn.call(
+          replica.client,
+          request,
+          metadata,
+          { deadline: Date.now() + this.#options.timeoutMs },
+          (error, response) => error ? reject(error) : resolve(response as T),
+        );
+      });
+    return TRACING
+      ? inSpan(`ganache.shard.Shard/${method}`, "client", undefined, send)
+      : send();
   }
 }
 

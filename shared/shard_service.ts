@@ -9,8 +9,11 @@ import { peerCommonName, type ServerSurfaceCall } from "./acl.ts";
 import {
   InvalidArgumentError,
   PermissionDeniedError,
+  Status,
   toServiceError,
 } from "./errors.ts";
+import type { Metrics } from "./metrics.ts";
+import { inSpan, TRACEPARENT, TRACING } from "./tracing.ts";
 import { MAX_BATCH_ITEMS } from "./limits.ts";
 import type { ShardWrite } from "./shard.ts";
 import type { ShardStore } from "./store.ts";
@@ -33,6 +36,8 @@ export interface ShardServiceOptions {
   store: ShardStore;
   /** Certificate common names allowed to call (frontends and peer shards). */
   peers: readonly string[];
+  /** Counts requests and their latency. */
+  metrics?: Metrics;
 }
 
 /** Builds the `ganache.shard.Shard` handlers. */
@@ -60,15 +65,36 @@ export function shardImplementation(
   };
 
   function unary<Req, Res>(
+    method: string,
     handler: (request: Req) => Res,
   ): grpc.handleUnaryCall<Req, Res> {
-    return (call, callback) => {
+    const serve: grpc.handleUnaryCall<Req, Res> = (call, callback) => {
+      const started = performance.now();
+      let code: number = Status.OK;
       try {
         admit(call);
         callback(null, handler(call.request));
       } catch (error) {
-        callback(toServiceError(error));
+        const status = toServiceError(error);
+        code = status.code;
+        callback(status);
       }
+      options.metrics?.observe(
+        "ganache.shard.Shard",
+        method,
+        code,
+        (performance.now() - started) / 1000,
+      );
+    };
+    if (!TRACING) return serve;
+    return (call, callback) => {
+      const parent = call.metadata.get(TRACEPARENT)[0];
+      inSpan(
+        `ganache.shard.Shard/${method}`,
+        "server",
+        typeof parent === "string" ? parent : undefined,
+        () => Promise.resolve(serve(call, callback)),
+      );
     };
   }
 
@@ -81,7 +107,7 @@ export function shardImplementation(
   };
 
   return {
-    Get: unary<KeysRequest, EntriesResponse>(({ keys }) => {
+    Get: unary<KeysRequest, EntriesResponse>("Get", ({ keys }) => {
       checkCount(keys.length);
       return {
         entries: keys.map((key) => {
@@ -93,18 +119,18 @@ export function shardImplementation(
       };
     }),
 
-    Set: unary<WritesRequest, object>(({ entries }) => {
+    Set: unary<WritesRequest, object>("Set", ({ entries }) => {
       checkCount(entries.length);
       store.setMany(entries.map(toWrite));
       return {};
     }),
 
-    Delete: unary<KeysRequest, ShardDeleteResponse>(({ keys }) => {
+    Delete: unary<KeysRequest, ShardDeleteResponse>("Delete", ({ keys }) => {
       checkCount(keys.length);
       return { existed: keys.map((key) => store.delete(key)) };
     }),
 
-    TTL: unary<KeysRequest, EntriesResponse>(({ keys }) => {
+    TTL: unary<KeysRequest, EntriesResponse>("TTL", ({ keys }) => {
       checkCount(keys.length);
       return {
         entries: keys.map((key) => {
@@ -116,7 +142,7 @@ export function shardImplementation(
       };
     }),
 
-    Stats: unary<object, object>(() => {
+    Stats: unary<object, object>("Stats", () => {
       store.purgeExpired();
       return store.stats();
     }),

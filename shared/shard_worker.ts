@@ -6,7 +6,7 @@
  */
 /// <reference lib="deno.worker" />
 import { GanacheError } from "./errors.ts";
-import { logger, setLogLevel } from "./log.ts";
+import { logger, setLogFormat, setLogLevel } from "./log.ts";
 import { ShardStore } from "./store.ts";
 import type {
   FromWorker,
@@ -57,6 +57,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   if (message.kind === "init") {
     setLogLevel(message.logLevel);
+    setLogFormat(message.logFormat);
     store = new ShardStore({ maxBytes: message.maxBytes });
     const shardStore = store;
     setInterval(() => shardStore.purgeExpired(), PURGE_INTERVAL_MS);

@@ -19,14 +19,15 @@ const LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 };
 
-const definition = protoLoader.fromJSON(
+/** Every Ganache message and service, as grpc-js and reflection take them. */
+export const PACKAGE_DEFINITION = protoLoader.fromJSON(
   DESCRIPTOR as unknown as protobuf.INamespace,
   LOADER_OPTIONS,
 );
 
 /** The `ganache.cfe.CFE` service definition, for clients. */
 export const CFE_SERVICE =
-  definition["ganache.cfe.CFE"] as grpc.ServiceDefinition;
+  PACKAGE_DEFINITION["ganache.cfe.CFE"] as grpc.ServiceDefinition;
 
 /**
  * A request that could not be decoded. grpc-js answers INTERNAL when a
@@ -66,7 +67,7 @@ function tolerant(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
 export const CFE_SERVER_SERVICE = tolerant(CFE_SERVICE);
 
 /** The internal `ganache.shard.Shard` service definition (frontends to shards). */
-export const SHARD_SERVICE = definition[
+export const SHARD_SERVICE = PACKAGE_DEFINITION[
   "ganache.shard.Shard"
 ] as grpc.ServiceDefinition;
 
@@ -74,7 +75,7 @@ export const SHARD_SERVICE = definition[
 export const SHARD_SERVER_SERVICE = tolerant(SHARD_SERVICE);
 
 /** The `grpc.health.v1.Health` service definition. */
-export const HEALTH_SERVICE = definition[
+export const HEALTH_SERVICE = PACKAGE_DEFINITION[
   "grpc.health.v1.Health"
 ] as grpc.ServiceDefinition;
 

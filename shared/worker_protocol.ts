@@ -9,7 +9,7 @@
  */
 import type { ShardCounters, ShardWrite } from "./shard.ts";
 import type { AnyValue } from "./wire.ts";
-import type { LogLevel } from "./log.ts";
+import type { LogFormat, LogLevel } from "./log.ts";
 
 /** One operation on a shard's store. */
 export type ShardOp =
@@ -60,6 +60,8 @@ export type ToWorker =
     maxBytes: number;
     /** The frontend's log level. */
     logLevel: LogLevel;
+    /** The frontend's log format. */
+    logFormat: LogFormat;
   }
   | {
     kind: "batch";

@@ -10,7 +10,7 @@
  */
 import { Batcher } from "./batcher.ts";
 import { GanacheError, UnavailableError } from "./errors.ts";
-import { getLogLevel, logger } from "./log.ts";
+import { getLogFormat, getLogLevel, logger } from "./log.ts";
 import type { Shard, ShardCounters, ShardWrite } from "./shard.ts";
 import type { AnyValue } from "./wire.ts";
 import {
@@ -181,6 +181,7 @@ export class WorkerShard implements Shard {
       kind: "init",
       maxBytes: this.#options.maxBytes,
       logLevel: getLogLevel(),
+      logFormat: getLogFormat(),
     };
     worker.postMessage(init);
     this.#worker = worker;

@@ -1,0 +1,267 @@
+/**
+ * Operations: Prometheus metrics with exact counts across workers, HTTP
+ * health, gRPC reflection, configuration from the environment, JSON logs.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { cacheKey, hashKey } from "../shared/cache_key.ts";
+import { clientCredentials, tlsChannelOptions } from "../shared/tls.ts";
+import { freePort } from "./etcd_server.ts";
+import { makeCerts, startTestService } from "./helpers.ts";
+import { GanacheProcess, ROOT } from "./process_helpers.ts";
+
+/** The value of one sample line of a Prometheus scrape (0 when absent). */
+function sample(
+  scrape: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of scrape.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const labelText = line.slice(name.length).match(/^\{(.*)\}/)?.[1] ?? "";
+    if (wanted.every((pair) => labelText.split(",").includes(pair))) {
+      return Number(line.split(" ").at(-1));
+    }
+  }
+  return 0;
+}
+
+Deno.test("/metrics counts requests, hits, misses and items exactly, across 3 workers", async () => {
+  await using t = await startTestService({ workers: 3, metricsPort: 0 });
+  const client = await t.connect();
+  const ns = client.namespace("m");
+  const keys = ["a", "b", "c", "d", "e"];
+  for (const key of keys) await ns.setString(key, key);
+  for (const key of ["a", "b", "c", "d"]) await ns.getString(key);
+  for (const key of ["x", "y", "z"]) await ns.getString(key);
+  await ns.delete("e");
+  await ns.multiGet(["a", "nope"]);
+
+  const port = t.service.metricsPort!;
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+  assert.equal(response.status, 200);
+  const scrape = await response.text();
+  const cfe = { service: "ganache.cfe.CFE" };
+  assert.equal(
+    sample(scrape, "ganache_requests_total", {
+      ...cfe,
+      method: "Set",
+      code: "0",
+    }),
+    5,
+  );
+  assert.equal(
+    sample(scrape, "ganache_requests_total", {
+      ...cfe,
+      method: "Get",
+      code: "0",
+    }),
+    4,
+  );
+  assert.equal(
+    sample(scrape, "ganache_requests_total", {
+      ...cfe,
+      method: "Get",
+      code: "5",
+    }),
+    3,
+  );
+  assert.equal(
+    sample(scrape, "ganache_requests_total", {
+      ...cfe,
+      method: "Delete",
+      code: "0",
+    }),
+    1,
+  );
+  assert.equal(
+    sample(scrape, "ganache_request_duration_seconds_count", {
+      ...cfe,
+      method: "Get",
+    }),
+    7,
+  );
+
+  // Per shard, exactly as the router placed the keys.
+  const shardOf = (key: string) => String(hashKey(cacheKey("m", key)) % 3);
+  const expected = (keysRead: string[]) => {
+    const counts: Record<string, number> = { "0": 0, "1": 0, "2": 0 };
+    for (const key of keysRead) counts[shardOf(key)]!++;
+    return counts;
+  };
+  const hits = expected(["a", "b", "c", "d", "a"]);
+  const misses = expected(["x", "y", "z", "nope"]);
+  const items = expected(["a", "b", "c", "d"]);
+  for (const shard of ["0", "1", "2"]) {
+    assert.equal(
+      sample(scrape, "ganache_cache_hits_total", { shard }),
+      hits[shard],
+      `hits ${shard}`,
+    );
+    assert.equal(
+      sample(scrape, "ganache_cache_misses_total", { shard }),
+      misses[shard],
+      `misses ${shard}`,
+    );
+    assert.equal(
+      sample(scrape, "ganache_cache_items", { shard }),
+      items[shard],
+      `items ${shard}`,
+    );
+  }
+  assert.equal(
+    sample(scrape, "ganache_cache_capacity_bytes", { shard: "0" }),
+    Math.floor(64 * 1024 * 1024 / 3),
+  );
+});
+
+Deno.test("a failed TLS handshake is counted", async () => {
+  await using t = await startTestService({ metricsPort: 0 });
+  const noCert = new grpc.Client(
+    t.address,
+    grpc.credentials.createSsl(Buffer.from(t.clientTls.ca)),
+    {
+      "grpc.ssl_target_name_override": "localhost",
+    },
+  );
+  await new Promise<void>((resolve) =>
+    noCert.makeUnaryRequest(
+      "/ganache.cfe.CFE/Get",
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.alloc(0),
+      () => resolve(),
+    )
+  );
+  noCert.close();
+  const scrape =
+    await (await fetch(`http://127.0.0.1:${t.service.metricsPort}/metrics`))
+      .text();
+  assert.ok(
+    sample(scrape, "ganache_tls_handshake_failures_total") >= 1,
+    scrape.match(/ganache_tls.*/g)?.join("\n") ?? "",
+  );
+});
+
+Deno.test("/healthz and /readyz answer; /readyz is 503 once shutdown starts", async () => {
+  const slow = new URL("./fixtures/slow_shard_worker.ts", import.meta.url);
+  const t = await startTestService({ metricsPort: 0, workerUrl: slow });
+  const base = `http://127.0.0.1:${t.service.metricsPort}`;
+  assert.equal(
+    (await fetch(`${base}/healthz`).then(async (
+      r,
+    ) => [r.status, await r.text()])).join(" "),
+    "200 ok\n",
+  );
+  assert.equal(
+    (await fetch(`${base}/readyz`).then(async (
+      r,
+    ) => [r.status, await r.text()])).join(" "),
+    "200 ready\n",
+  );
+  const client = await t.connect();
+  const inFlight = client.namespace("n").getString("slow");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const closing = t.close();
+  const during = await fetch(`${base}/readyz`);
+  assert.equal(during.status, 503);
+  await during.body?.cancel();
+  assert.equal(await inFlight, undefined);
+  await closing;
+});
+
+Deno.test("server reflection lists ganache.cfe.CFE and describes it", async () => {
+  await using t = await startTestService();
+  const definition = protoLoader.loadSync(
+    `${ROOT}node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto`,
+    { keepCase: true },
+  );
+  const Reflection = grpc.makeGenericClientConstructor(
+    definition["grpc.reflection.v1.ServerReflection"] as grpc.ServiceDefinition,
+    "ServerReflection",
+  );
+  const client = new Reflection(
+    t.address,
+    clientCredentials(t.clientTls),
+    tlsChannelOptions(t.address),
+  );
+  const ask = (request: object) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const stream = (client as unknown as {
+        ServerReflectionInfo(): grpc.ClientDuplexStream<
+          object,
+          Record<string, unknown>
+        >;
+      }).ServerReflectionInfo();
+      stream.on("data", (response) => {
+        resolve(response);
+        stream.end();
+      });
+      stream.on("error", reject);
+      stream.write(request);
+    });
+  try {
+    const listed = await ask({ list_services: "" }) as {
+      list_services_response: { service: { name: string }[] };
+    };
+    assert.deepEqual(
+      listed.list_services_response.service.map((s) => s.name).sort(),
+      ["ganache.cfe.CFE", "grpc.health.v1.Health"],
+    );
+    const file = await ask({ file_containing_symbol: "ganache.cfe.CFE" }) as {
+      file_descriptor_response?: { file_descriptor_proto: Uint8Array[] };
+    };
+    const bytes = file.file_descriptor_response?.file_descriptor_proto ?? [];
+    assert.ok(bytes.length > 0);
+    assert.ok(
+      bytes.some((b) => new TextDecoder().decode(b).includes("MultiGet")),
+    );
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("GANACHE_PORT sets the port and a --port flag beats it; logs are JSON lines without secrets", async () => {
+  const certs = await makeCerts();
+  const fromEnv = freePort(), fromFlag = freePort();
+  const env = {
+    GANACHE_PORT: String(fromEnv),
+    GANACHE_LOG_FORMAT: "json",
+    GANACHE_WORKERS: "1",
+  };
+  const byEnv = new GanacheProcess("start", ["--certs", certs], certs, env);
+  const byFlag = new GanacheProcess(
+    "start",
+    ["--certs", certs, "--port", String(fromFlag)],
+    certs,
+    env,
+  );
+  try {
+    await byEnv.waitFor(new RegExp(`on 127\\.0\\.0\\.1:${fromEnv}\\b`));
+    await byFlag.waitFor(new RegExp(`on 127\\.0\\.0\\.1:${fromFlag}\\b`));
+    for (const process of [byEnv, byFlag]) {
+      process.kill("SIGTERM");
+      assert.equal(await process.exited, 0);
+    }
+    const key = await Deno.readTextFile(`${certs}/cfe.key`);
+    const keyBody = key.split("\n")[1]!;
+    for (const line of [...byEnv.lines, ...byFlag.lines]) {
+      const entry = JSON.parse(line);
+      assert.deepEqual(Object.keys(entry), ["time", "level", "module", "msg"]);
+      assert.doesNotMatch(line, /PRIVATE KEY/);
+      assert.ok(!line.includes(keyBody), "a log line holds key material");
+    }
+    assert.ok(
+      byEnv.lines.some((l) =>
+        JSON.parse(l).msg.startsWith("using certificates from")
+      ),
+    );
+  } finally {
+    await byEnv.stop();
+    await byFlag.stop();
+    await Deno.remove(certs, { recursive: true });
+  }
+});
