@@ -1,5 +1,8 @@
-# One image for every Ganache role, on the official Deno image (pinned:
-# Deno 2.9.4-2.9.6 abort grpc-js servers, see README).
+# One image for every Ganache role, on the official Deno image, pinned to
+# Deno 2.9.3 (2.9.4-2.9.6 abort grpc-js servers, see README).
+#   docker build -t ganache .
+#   docker run -p 40001:40001 ganache                      # start (embedded)
+#   docker run ganache shard --etcd http://etcd:2379 ...    # any role
 FROM denoland/deno:2.9.3
 
 WORKDIR /app
@@ -12,6 +15,11 @@ RUN deno install --frozen --entrypoint main.ts shared/shard_worker.ts \
  && mkdir -p certs && chown deno:deno certs
 
 USER deno
-EXPOSE 40001
-ENTRYPOINT ["deno", "run", "--cached-only", "--unstable-worker-options", "--allow-net", "--allow-read", "--allow-env=GRPC_*,grpc_proxy,https_proxy,http_proxy,no_grpc_proxy,no_proxy,GANACHE_*,OTEL_DENO", "--allow-write=/app/certs", "main.ts"]
-CMD ["start", "--host", "0.0.0.0"]
+ENV GANACHE_HOST=0.0.0.0
+EXPOSE 40001 40011 9464
+# Reports the gRPC health of the server in this container; set GANACHE_ADDR
+# for a role that does not listen on 127.0.0.1:40001 (a shard: 40011).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
+  CMD ["deno", "run", "--cached-only", "--allow-net", "--allow-read=certs,node_modules", "--allow-env=GRPC_*,grpc_proxy,https_proxy,http_proxy,no_grpc_proxy,no_proxy,GANACHE_*,OTEL_DENO", "main.ts", "health"]
+ENTRYPOINT ["deno", "run", "--cached-only", "--unstable-worker-options", "--allow-net", "--allow-read=certs,shared,node_modules", "--allow-env=GRPC_*,grpc_proxy,https_proxy,http_proxy,no_grpc_proxy,no_proxy,GANACHE_*,OTEL_DENO", "--allow-write=certs", "main.ts"]
+CMD ["start"]

@@ -55,7 +55,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "certs": {
       const { run } = await import("./roles/certs.ts");
-      await run({ dir: command.dir, force: command.force });
+      await run({
+        dir: command.dir,
+        force: command.force,
+        hosts: command.hosts,
+      });
       return 0;
     }
     case "client": {

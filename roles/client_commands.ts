@@ -1,6 +1,7 @@
 /**
- * The client roles for people and scripts: `set`, `get`, `del`, `ttl` and
- * `stats`. Exit codes: 0 on success, 1 on a miss, 2 on an error.
+ * The client roles for people and scripts: `set`, `get`, `del`, `ttl`,
+ * `stats` and `health`. Exit codes: 0 on success, 1 on a miss (or not
+ * SERVING), 2 on an error.
  *
  * @module
  */
@@ -51,6 +52,11 @@ export async function run(options: ClientCommandOptions): Promise<number> {
       case "stats":
         console.log(JSON.stringify(await client.stats(), null, 2));
         return 0;
+      case "health": {
+        const status = await client.health();
+        console.log(status);
+        return status === "SERVING" ? 0 : EXIT_MISS;
+      }
     }
     throw new Error(`unknown command ${options.command satisfies never}`);
   } catch (error) {

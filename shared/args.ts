@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ETCD_PASSWORD_ENV, ETCD_USER_ENV, type EtcdOptions } from "./etcd.ts";
+import type { EtcdOptions } from "./etcd.ts";
 import type { FrontendOptions } from "./frontend.ts";
 import {
   isLogFormat,
@@ -15,6 +15,11 @@ import {
   type LogFormat,
   type LogLevel,
 } from "./log.ts";
+
+/** Environment variables holding etcd credentials (never logged). */
+export const ETCD_USER_ENV = "GANACHE_ETCD_USER";
+/** See {@linkcode ETCD_USER_ENV}. */
+export const ETCD_PASSWORD_ENV = "GANACHE_ETCD_PASSWORD";
 
 /** A usage mistake: printed with a hint, exit code 2. */
 export class UsageError extends Error {
@@ -281,6 +286,12 @@ const ROLES: Record<string, RoleSpec> = {
         type: "boolean",
         help: "make a new CA and reissue every certificate",
       },
+      hosts: {
+        type: "string",
+        value: "NAMES",
+        help:
+          "more DNS names or addresses for the cfe and shard certificates, comma-separated (e.g. container service names)",
+      },
     },
   },
   set: {
@@ -321,12 +332,19 @@ const ROLES: Record<string, RoleSpec> = {
     positionals: [],
     flags: CLIENT,
   },
+  health: {
+    usage: "health [flags]",
+    summary:
+      "Print the server's gRPC health status; exit code 0 when SERVING, 1 otherwise.",
+    positionals: [],
+    flags: CLIENT,
+  },
 };
 
 /** Options shared by the client commands. */
 export interface ClientCommandOptions {
   /** The command. */
-  command: "set" | "get" | "del" | "ttl" | "stats";
+  command: "set" | "get" | "del" | "ttl" | "stats" | "health";
   /** Its positional arguments (namespace, key, value). */
   args: string[];
   /** The frontend's address. */
@@ -403,7 +421,7 @@ export type Command =
       | { role: "cfe"; options: CfeArgs }
       | { role: "shard"; options: ShardArgs }
       | { role: "shards"; options: ShardsArgs }
-      | { role: "certs"; dir: string; force: boolean }
+      | { role: "certs"; dir: string; force: boolean; hosts: string[] }
       | { role: "client"; options: ClientCommandOptions }
     )
   );
@@ -638,6 +656,8 @@ function parseRole(
         logFormat,
         dir: text("certs")!,
         force: flag("force"),
+        hosts: (text("hosts") ?? "").split(",").map((h) => h.trim())
+          .filter(Boolean),
       };
   }
   const ttl = text("ttl");

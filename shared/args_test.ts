@@ -130,20 +130,28 @@ Deno.test("--no-client-auth turns client certificates off", () => {
   assert.equal(command.role === "start" && command.options.clientAuth, false);
 });
 
-Deno.test("certs role takes --certs and --force", () => {
-  assert.deepEqual(parseCommandLine(["certs", "--certs", "x", "--force"], 4), {
-    role: "certs",
-    logLevel: "info",
-    logFormat: "text",
-    dir: "x",
-    force: true,
-  });
+Deno.test("certs role takes --certs, --force and --hosts", () => {
+  assert.deepEqual(
+    parseCommandLine(
+      ["certs", "--certs", "x", "--force", "--hosts", "cfe, shard1,"],
+      4,
+    ),
+    {
+      role: "certs",
+      logLevel: "info",
+      logFormat: "text",
+      dir: "x",
+      force: true,
+      hosts: ["cfe", "shard1"],
+    },
+  );
   assert.deepEqual(parseCommandLine(["certs"], 4), {
     role: "certs",
     logLevel: "info",
     logFormat: "text",
     dir: "certs",
     force: false,
+    hosts: [],
   });
 });
 

@@ -66,12 +66,14 @@ export interface EnsureResult {
  * Private keys are written with mode 0600.
  *
  * @param dir The certificates directory, created if missing.
- * @param options `force` remakes the CA and every leaf.
+ * @param options `force` remakes the CA and every leaf; `hosts` adds DNS
+ * names or addresses to the server certificates (`cfe`, `shard`) it issues,
+ * e.g. the service names of a container deployment.
  * @returns The files written.
  */
 export async function ensureDevCerts(
   dir: string,
-  options: { force?: boolean } = {},
+  options: { force?: boolean; hosts?: string[] } = {},
 ): Promise<EnsureResult> {
   await Deno.mkdir(dir, { recursive: true });
   const created: string[] = [];
@@ -85,7 +87,8 @@ export async function ensureDevCerts(
   for (const leaf of DEV_LEAVES) {
     if (!newCa && await exists(`${dir}/${leaf.name}.crt`)) continue;
     ca ??= await readCa(dir);
-    const issued = await issueLeaf(ca, leaf);
+    const hosts = leaf.server ? [...leaf.hosts, ...options.hosts ?? []] : [];
+    const issued = await issueLeaf(ca, { ...leaf, hosts });
     await writePair(dir, leaf.name, issued.cert, issued.privateKey);
     created.push(`${leaf.name}.crt`, `${leaf.name}.key`);
   }

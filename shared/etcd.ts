@@ -9,11 +9,6 @@ import { Buffer } from "node:buffer";
 import { readFile } from "node:fs/promises";
 import { tlsChannelOptions } from "./tls.ts";
 
-/** Environment variables holding etcd credentials (never logged). */
-export const ETCD_USER_ENV = "GANACHE_ETCD_USER";
-/** See {@linkcode ETCD_USER_ENV}. */
-export const ETCD_PASSWORD_ENV = "GANACHE_ETCD_PASSWORD";
-
 /** How long one etcd request may take, in ms. */
 const ETCD_CALL_TIMEOUT_MS = 3000;
 

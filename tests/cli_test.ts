@@ -91,6 +91,11 @@ Deno.test("start boots from an empty certs directory; set/get/del/ttl/stats work
       stdout: "not found\n",
       stderr: "",
     });
+    assert.deepEqual(await cli(["health", ...addr], certs), {
+      code: 0,
+      stdout: "SERVING\n",
+      stderr: "",
+    });
     const stats = await cli(["stats", ...addr], certs);
     assert.equal(stats.code, 0);
     assert.equal(JSON.parse(stats.stdout).shards.length, 2);

@@ -14,14 +14,16 @@ const TASKS: Record<string, string> = JSON.parse(
 ).tasks;
 
 /**
- * A task's command line as `deno` arguments, with `--allow-write=certs`
- * pointed at `certs`.
+ * A task's command line as `deno` arguments, with the `certs` directory of
+ * its `--allow-read` and `--allow-write` lists pointed at `certs`.
  */
 export function taskArgs(task: string, certs: string): string[] {
   const words = TASKS[task]!.replaceAll("'", "").split(/\s+/);
   assert.equal(words[0], "deno");
   return words.slice(1).map((word) =>
-    word === "--allow-write=certs" ? `--allow-write=${certs}` : word
+    /^--allow-(read|write)=/.test(word)
+      ? word.replace(/([=,])certs(?=,|$)/, `$1${certs}`)
+      : word
   );
 }
 
