@@ -91,8 +91,10 @@ export async function startCfe(options: CfeOptions): Promise<RunningCfe> {
 
 /** Runs the `cfe` role until SIGINT or SIGTERM. */
 export async function run(options: CfeOptions): Promise<void> {
+  // Listen first: a signal during startup still stops the process gracefully.
+  const signal = onShutdownSignal();
   const cfe = await startCfe(options);
-  await onShutdownSignal();
+  await signal;
   log.info("shutting down: draining calls in flight");
   await cfe.close();
   log.info("stopped");

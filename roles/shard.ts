@@ -206,8 +206,10 @@ async function copyFromPeer(
 
 /** Runs the `shard` role until SIGINT or SIGTERM. */
 export async function run(options: ShardOptions): Promise<void> {
+  // Listen first: a signal during startup still stops the process gracefully.
+  const signal = onShutdownSignal();
   const shard = await startShard(options);
-  await onShutdownSignal();
+  await signal;
   log.info("shutting down: deregistering, then draining calls in flight");
   await shard.close();
   log.info("stopped");

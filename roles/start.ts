@@ -90,8 +90,10 @@ export async function startService(
 
 /** Runs the `start` role until SIGINT or SIGTERM, then stops gracefully. */
 export async function run(options: StartOptions): Promise<void> {
+  // Listen first: a signal during startup still stops the process gracefully.
+  const signal = onShutdownSignal();
   const service = await startService(options);
-  await onShutdownSignal();
+  await signal;
   log.info("shutting down: draining calls in flight");
   await service.close();
   log.info("stopped");

@@ -1,0 +1,237 @@
+/**
+ * Child processes of the load tool (the Ganache server, the echo server,
+ * redis-server): started, watched for the log line that names their port,
+ * and stopped, always within a bounded time.
+ *
+ * @module
+ */
+
+/** The repository root (where `main.ts` is). */
+export const ROOT: string = new URL("..", import.meta.url).pathname;
+
+/** The line `start` logs once it serves; group 1 is the port. */
+export const GANACHE_READY = /serving ganache\.cfe\.CFE on 127\.0\.0\.1:(\d+)/;
+
+/** The line `bench/echo_server.ts` logs once it serves; group 1 is the port. */
+export const ECHO_READY = /echo server listening on 127\.0\.0\.1:(\d+)/;
+
+/** Yields the lines of a byte stream. */
+async function* lines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
+  let buffered = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    const parts = buffered.split("\n");
+    buffered = parts.pop()!;
+    yield* parts;
+  }
+  if (buffered) yield buffered;
+}
+
+/** A child process whose output is read to the end, keeping the last lines. */
+export class ChildProcess {
+  /** What the process is, for messages. */
+  readonly name: string;
+  readonly #child: Deno.ChildProcess;
+  readonly #log: string[] = [];
+  readonly #pumps: Promise<void>[];
+  readonly #exited: Promise<number>;
+  #waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+
+  /**
+   * Starts `command args` in the repository root; stdout and stderr are
+   * both read (so the child never blocks on a full pipe).
+   */
+  constructor(name: string, command: string, args: string[]) {
+    this.name = name;
+    this.#child = new Deno.Command(command, {
+      args,
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#pumps = [this.#child.stdout, this.#child.stderr].map((stream) =>
+      this.#pump(stream)
+    );
+    this.#exited = this.#child.status.then((status) => status.code);
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    for await (const line of lines(stream)) {
+      this.#log.push(line);
+      if (this.#log.length > 200) this.#log.shift();
+      this.#waiters = this.#waiters.filter((waiter) => {
+        const match = line.match(waiter.pattern);
+        if (match) waiter.resolve(match);
+        return !match;
+      });
+    }
+  }
+
+  /** The last lines the process printed. */
+  get log(): string {
+    return this.#log.join("\n");
+  }
+
+  /**
+   * Resolves with the first line (past or future) that matches `pattern`.
+   *
+   * @throws {Error} with the process's output when it exits first or
+   * `timeoutMs` passes.
+   */
+  waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    for (const line of this.#log) {
+      const match = line.match(pattern);
+      if (match) return Promise.resolve(match);
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<
+      RegExpMatchArray
+    >();
+    this.#waiters.push({ pattern, resolve });
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `${this.name} did not print ${pattern} within ${timeoutMs} ms; its output:\n${this.log}`,
+          ),
+        ),
+      timeoutMs,
+    );
+    this.#exited.then((code) =>
+      reject(
+        new Error(
+          `${this.name} exited (code ${code}) before printing ${pattern}; its output:\n${this.log}`,
+        ),
+      )
+    );
+    return promise.finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Sends SIGTERM, then SIGKILL if the process has not exited after
+   * `graceMs`; resolves once it has exited and its output is read.
+   */
+  async stop(graceMs = 6000): Promise<void> {
+    this.#signal("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const killed = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.#signal("SIGKILL");
+        resolve();
+      }, graceMs);
+    });
+    await Promise.race([this.#exited, killed]);
+    clearTimeout(timer);
+    await this.#exited;
+    await Promise.all(this.#pumps);
+  }
+
+  #signal(signal: Deno.Signal): void {
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // already exited
+    }
+  }
+}
+
+/** A server child process and the port it serves on. */
+export interface ServerProcess {
+  /** The process. */
+  process: ChildProcess;
+  /** The port it listens on (127.0.0.1). */
+  port: number;
+}
+
+/**
+ * Starts a Deno program in the repository and waits for the line that
+ * names its port.
+ *
+ * @throws {Error} with its output if it exits or does not get ready in 60 s;
+ * the process is stopped then.
+ */
+export async function startDenoServer(
+  name: string,
+  args: string[],
+  ready: RegExp,
+): Promise<ServerProcess> {
+  const process = new ChildProcess(name, Deno.execPath(), args);
+  try {
+    const match = await process.waitFor(ready, 60_000);
+    return { process, port: Number(match[1]) };
+  } catch (error) {
+    await process.stop(1000);
+    throw error;
+  }
+}
+
+/**
+ * Starts the embedded service (`main.ts start`) on a free port.
+ *
+ * @param certs A directory with the development certificates.
+ * @param clientAuth Whether clients must present a certificate.
+ */
+export function startGanache(
+  certs: string,
+  clientAuth: boolean,
+): Promise<ServerProcess> {
+  return startDenoServer(
+    "the Ganache server (main.ts start)",
+    [
+      ["run", "-A", "--unstable-worker-options", "main.ts", "start"],
+      ["--port", "0", "--certs", certs],
+      clientAuth ? [] : ["--no-client-auth"],
+    ].flat(),
+    GANACHE_READY,
+  );
+}
+
+/**
+ * Starts the bare grpc-js echo server (`bench/echo_server.ts`), which
+ * answers every Get with `reply`.
+ *
+ * @param certs A directory with the development certificates.
+ * @param reply The encoded response message it answers with.
+ * @param clientAuth Whether clients must present a certificate.
+ */
+export function startEcho(
+  certs: string,
+  reply: Uint8Array,
+  clientAuth: boolean,
+): Promise<ServerProcess> {
+  const hex = Array.from(reply, (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+  return startDenoServer(
+    "the echo server (bench/echo_server.ts)",
+    [
+      ["run", "-A", "bench/echo_server.ts", "--port", "0", "--certs", certs],
+      ["--reply-hex", hex],
+      clientAuth ? [] : ["--no-client-auth"],
+    ].flat(),
+    ECHO_READY,
+  );
+}
+
+/** Whether `command` is a program on PATH. */
+export async function onPath(command: string): Promise<boolean> {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      const info = await Deno.stat(`${dir}/${command}`);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
