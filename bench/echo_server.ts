@@ -29,9 +29,26 @@ export interface EchoServerOptions {
 
 /** Starts the echo server; resolves with its port and a stop function. */
 export async function startEchoServer(options: EchoServerOptions) {
-  const reply = Buffer.from(options.reply);
-  const identity = (bytes: Buffer) => bytes;
-  const service: grpc.ServiceDefinition = {
+  const tls = await readTlsFiles(options.certs, "cfe");
+  return await startGrpcServer({
+    host: "127.0.0.1",
+    port: options.port,
+    credentials: serverCredentials(tls, options.clientAuth),
+    maxMessageBytes: 64 * 1024 * 1024,
+    services: [echoService(options.reply)],
+  });
+}
+
+/**
+ * The echo service: `/ganache.cfe.CFE/Get` answered with `reply`, the
+ * request left undecoded.
+ */
+export function echoService(
+  reply: Uint8Array,
+): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation] {
+  const bytes = Buffer.from(reply);
+  const identity = (data: Buffer) => data;
+  const definition: grpc.ServiceDefinition = {
     Get: {
       path: "/ganache.cfe.CFE/Get",
       requestStream: false,
@@ -42,17 +59,10 @@ export async function startEchoServer(options: EchoServerOptions) {
       responseDeserialize: identity,
     },
   };
-  const tls = await readTlsFiles(options.certs, "cfe");
-  return await startGrpcServer({
-    host: "127.0.0.1",
-    port: options.port,
-    credentials: serverCredentials(tls, options.clientAuth),
-    maxMessageBytes: 64 * 1024 * 1024,
-    services: [[service, {
-      Get: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) =>
-        callback(null, reply),
-    }]],
-  });
+  return [definition, {
+    Get: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) =>
+      callback(null, bytes),
+  }];
 }
 
 if (import.meta.main) {

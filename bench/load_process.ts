@@ -5,29 +5,15 @@
  *
  * @module
  */
+import { lineReader, ROOT } from "../tests/process_helpers.ts";
 
-/** The repository root (where `main.ts` is). */
-export const ROOT: string = new URL("..", import.meta.url).pathname;
+export { ROOT };
 
 /** The line `start` logs once it serves; group 1 is the port. */
 export const GANACHE_READY = /serving ganache\.cfe\.CFE on 127\.0\.0\.1:(\d+)/;
 
 /** The line `bench/echo_server.ts` logs once it serves; group 1 is the port. */
 export const ECHO_READY = /echo server listening on 127\.0\.0\.1:(\d+)/;
-
-/** Yields the lines of a byte stream. */
-async function* lines(
-  stream: ReadableStream<Uint8Array>,
-): AsyncGenerator<string> {
-  let buffered = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += chunk;
-    const parts = buffered.split("\n");
-    buffered = parts.pop()!;
-    yield* parts;
-  }
-  if (buffered) yield buffered;
-}
 
 /** A child process whose output is read to the end, keeping the last lines. */
 export class ChildProcess {
@@ -59,7 +45,7 @@ export class ChildProcess {
   }
 
   async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    for await (const line of lines(stream)) {
+    for await (const line of lineReader(stream)) {
       this.#log.push(line);
       if (this.#log.length > 200) this.#log.shift();
       this.#waiters = this.#waiters.filter((waiter) => {

@@ -545,22 +545,19 @@ function parseRole(
     values[name] === true ||
     (values[name] === undefined &&
       /^(1|true|yes|on)$/i.test(env(envName(name)) ?? ""));
-  const logLevel = text("log-level") ?? "info";
-  if (!isLogLevel(logLevel)) {
+  const oneOf = <T extends string>(
+    name: string,
+    allowed: readonly T[],
+    is: (value: string) => value is T,
+  ): T => {
+    const value = text(name)!;
+    if (is(value)) return value;
     throw new UsageError(
-      `--log-level must be one of ${
-        LOG_LEVELS.join(", ")
-      }: received "${logLevel}"`,
+      `--${name} must be one of ${allowed.join(", ")}: received "${value}"`,
     );
-  }
-  const logFormat = text("log-format") ?? "text";
-  if (!isLogFormat(logFormat)) {
-    throw new UsageError(
-      `--log-format must be one of ${
-        LOG_FORMATS.join(", ")
-      }: received "${logFormat}"`,
-    );
-  }
+  };
+  const logLevel = oneOf("log-level", LOG_LEVELS, isLogLevel);
+  const logFormat = oneOf("log-format", LOG_FORMATS, isLogFormat);
   if (parsed.positionals.length !== spec.positionals.length) {
     throw new UsageError(
       `${role} takes ${

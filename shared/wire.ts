@@ -9,6 +9,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import type * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 import { DESCRIPTOR } from "./generated/descriptor.ts";
+import type { ShardCounters } from "./shard.ts";
 
 /** How messages map to JavaScript: camelCase fields, uint64 as number. */
 const LOADER_OPTIONS: protoLoader.Options = {
@@ -178,26 +179,12 @@ export interface TTLResponse {
   ttlMs: number;
 }
 
-/** `ganache.cfe.ShardStats`. */
-export interface ShardStats {
+/** `ganache.cfe.ShardStats`: a shard's counters, and where it is. */
+export interface ShardStats extends ShardCounters {
   /** The shard's index in the routing table. */
   shard: number;
   /** Where the shard lives, e.g. `worker`. */
   location: string;
-  /** Entries held. */
-  items: number;
-  /** Bytes held: keys, values and type URLs. */
-  bytes: number;
-  /** The shard's byte budget. */
-  capacityBytes: number;
-  /** Reads that found a value. */
-  hits: number;
-  /** Reads that found nothing. */
-  misses: number;
-  /** Entries removed to make room. */
-  evictions: number;
-  /** Entries removed because their TTL ran out. */
-  expirations: number;
   /** Times the shard was restarted after a crash. */
   restarts: number;
 }

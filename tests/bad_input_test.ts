@@ -1,10 +1,13 @@
 /** Bad input gets a clear status, and the server keeps serving and keeps its data. */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
-import { clientCredentials, tlsChannelOptions } from "../shared/tls.ts";
+import { clientCredentials } from "../shared/tls.ts";
 import { encodeString } from "../shared/values.ts";
-import { startTestService, type TestService } from "./helpers.ts";
+import {
+  rawCallStatus,
+  startTestService,
+  type TestService,
+} from "./helpers.ts";
 
 /** Calls a CFE method and returns the error's code and message. */
 async function failure(t: TestService, method: string, request: unknown) {
@@ -85,35 +88,26 @@ Deno.test("a value larger than one shard's capacity is RESOURCE_EXHAUSTED and ev
 Deno.test("a malformed protobuf is INVALID_ARGUMENT and the server keeps serving", async () => {
   await using t = await startTestService();
   await (await t.connect()).namespace("n").setString("k", "kept");
-  const raw = new grpc.Client(
-    t.address,
-    clientCredentials(t.clientTls),
-    tlsChannelOptions(t.address),
+  const credentials = clientCredentials(t.clientTls);
+  // Field 1, length-delimited, claiming 100 bytes that are not there.
+  const truncated = new Uint8Array([0x0a, 0x64, 0x61]);
+  assert.equal(
+    await rawCallStatus(
+      t.address,
+      credentials,
+      "/ganache.cfe.CFE/Get",
+      truncated,
+    ),
+    grpc.status.INVALID_ARGUMENT,
   );
-  try {
-    const code = await new Promise<number>((resolve) => {
-      raw.makeUnaryRequest(
-        "/ganache.cfe.CFE/Get",
-        (bytes: Buffer) => bytes,
-        (bytes: Buffer) => bytes,
-        // Field 1, length-delimited, claiming 100 bytes that are not there.
-        Buffer.from([0x0a, 0x64, 0x61]),
-        (error) => resolve(error?.code ?? 0),
-      );
-    });
-    assert.equal(code, grpc.status.INVALID_ARGUMENT);
-    const unknown = await new Promise<number>((resolve) => {
-      raw.makeUnaryRequest(
-        "/ganache.cfe.CFE/Flush",
-        (bytes: Buffer) => bytes,
-        (bytes: Buffer) => bytes,
-        Buffer.alloc(0),
-        (error) => resolve(error?.code ?? 0),
-      );
-    });
-    assert.equal(unknown, grpc.status.UNIMPLEMENTED);
-  } finally {
-    raw.close();
-  }
+  assert.equal(
+    await rawCallStatus(
+      t.address,
+      credentials,
+      "/ganache.cfe.CFE/Flush",
+      new Uint8Array(0),
+    ),
+    grpc.status.UNIMPLEMENTED,
+  );
   assert.equal(await (await t.connect()).namespace("n").getString("k"), "kept");
 });

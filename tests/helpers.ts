@@ -4,11 +4,17 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import * as grpc from "@grpc/grpc-js";
 import type { AnyValue } from "../shared/wire.ts";
 import { GanacheClient } from "../shared/client.ts";
 import { ensureDevCerts } from "../shared/certs.ts";
 import { setLogLevel } from "../shared/log.ts";
-import { readTlsFiles, type TlsFiles } from "../shared/tls.ts";
+import {
+  readTlsFiles,
+  tlsChannelOptions,
+  type TlsFiles,
+} from "../shared/tls.ts";
 import {
   type StartedService,
   type StartOptions,
@@ -111,4 +117,37 @@ export function assertAny(
   assert.ok(actual, `expected ${expected.typeUrl}, got a miss`);
   assert.equal(actual.typeUrl, expected.typeUrl);
   assert.deepEqual(Array.from(actual.value), Array.from(expected.value));
+}
+
+/**
+ * Sends raw request bytes to a method with the given credentials and
+ * resolves with the gRPC status code of the answer (0 for OK).
+ */
+export function rawCallStatus(
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  path: string,
+  body: Uint8Array,
+): Promise<number> {
+  const client = new grpc.Client(
+    address,
+    credentials,
+    tlsChannelOptions(address),
+  );
+  const identity = (bytes: Buffer) => bytes;
+  return new Promise<number>((resolve) =>
+    client.makeUnaryRequest(
+      path,
+      identity,
+      identity,
+      Buffer.from(body),
+      { deadline: Date.now() + 5000 },
+      (error) => resolve(error?.code ?? 0),
+    )
+  ).finally(() => client.close());
+}
+
+/** TLS credentials that trust `ca` and present no client certificate. */
+export function noClientCert(ca: Uint8Array): grpc.ChannelCredentials {
+  return grpc.credentials.createSsl(Buffer.from(ca));
 }

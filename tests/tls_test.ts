@@ -1,34 +1,27 @@
 /** Mutual TLS, foreign certificates, client-auth off, ACLs, and a non-JavaScript TLS client. */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
 import { GanacheClient } from "../shared/client.ts";
 import { readTlsFiles } from "../shared/tls.ts";
-import { makeCerts, startTestService, statusOf } from "./helpers.ts";
+import {
+  makeCerts,
+  noClientCert,
+  rawCallStatus,
+  startTestService,
+  statusOf,
+} from "./helpers.ts";
 
 Deno.test("a client without a certificate is refused; the server keeps serving", async () => {
   await using t = await startTestService();
   const ok = await t.connect();
   await ok.namespace("n").setString("k", "v");
-  const noCert = grpc.credentials.createSsl(Buffer.from(t.clientTls.ca));
-  const client = new grpc.Client(t.address, noCert, {
-    "grpc.ssl_target_name_override": "localhost",
-  });
-  try {
-    const code = await new Promise<number>((resolve) =>
-      client.makeUnaryRequest(
-        "/ganache.cfe.CFE/Get",
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        Buffer.alloc(0),
-        { deadline: Date.now() + 5000 },
-        (error) => resolve(error?.code ?? 0),
-      )
-    );
-    assert.equal(code, grpc.status.UNAVAILABLE);
-  } finally {
-    client.close();
-  }
+  const code = await rawCallStatus(
+    t.address,
+    noClientCert(t.clientTls.ca),
+    "/ganache.cfe.CFE/Get",
+    new Uint8Array(0),
+  );
+  assert.equal(code, grpc.status.UNAVAILABLE);
   assert.equal(await ok.namespace("n").getString("k"), "v");
 });
 
@@ -75,25 +68,14 @@ Deno.test("a server certificate from another CA is refused by the client", async
 
 Deno.test("--no-client-auth accepts a TLS client without a certificate", async () => {
   await using t = await startTestService({ clientAuth: false });
-  const noCert = grpc.credentials.createSsl(Buffer.from(t.clientTls.ca));
-  const client = new grpc.Client(t.address, noCert, {
-    "grpc.ssl_target_name_override": "localhost",
-  });
-  try {
-    const code = await new Promise<number>((resolve) =>
-      client.makeUnaryRequest(
-        "/ganache.cfe.CFE/Get",
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        // GetRequest{namespace: "n", key: "k"}
-        Buffer.from([0x0a, 0x01, 0x6e, 0x12, 0x01, 0x6b]),
-        (error) => resolve(error?.code ?? 0),
-      )
-    );
-    assert.equal(code, grpc.status.NOT_FOUND);
-  } finally {
-    client.close();
-  }
+  const code = await rawCallStatus(
+    t.address,
+    noClientCert(t.clientTls.ca),
+    "/ganache.cfe.CFE/Get",
+    // GetRequest{namespace: "n", key: "k"}
+    new Uint8Array([0x0a, 0x01, 0x6e, 0x12, 0x01, 0x6b]),
+  );
+  assert.equal(code, grpc.status.NOT_FOUND);
 });
 
 Deno.test("the ACL allows listed namespaces and denies the rest", async () => {
