@@ -15,7 +15,7 @@ import { Metrics, shardStatsOf } from "../shared/metrics.ts";
 import { clusterShardCount, Membership } from "../shared/registry.ts";
 import { RemoteShard } from "../shared/remote_shard.ts";
 import { Router } from "../shared/router.ts";
-import { onShutdownSignal } from "../shared/signals.ts";
+import { serveUntilSignal } from "../shared/signals.ts";
 import { clientCredentials, readTlsFiles } from "../shared/tls.ts";
 
 const log = logger("cfe");
@@ -90,12 +90,10 @@ export async function startCfe(options: CfeOptions): Promise<RunningCfe> {
 }
 
 /** Runs the `cfe` role until SIGINT or SIGTERM. */
-export async function run(options: CfeOptions): Promise<void> {
-  // Listen first: a signal during startup still stops the process gracefully.
-  const signal = onShutdownSignal();
-  const cfe = await startCfe(options);
-  await signal;
-  log.info("shutting down: draining calls in flight");
-  await cfe.close();
-  log.info("stopped");
+export function run(options: CfeOptions): Promise<void> {
+  return serveUntilSignal(
+    () => startCfe(options),
+    log,
+    "draining calls in flight",
+  );
 }

@@ -26,7 +26,7 @@ import {
   ShardRegistrar,
 } from "../shared/registry.ts";
 import { shardImplementation, toWrite } from "../shared/shard_service.ts";
-import { onShutdownSignal } from "../shared/signals.ts";
+import { serveUntilSignal } from "../shared/signals.ts";
 import { ShardStore } from "../shared/store.ts";
 import {
   clientCredentials,
@@ -205,12 +205,10 @@ async function copyFromPeer(
 }
 
 /** Runs the `shard` role until SIGINT or SIGTERM. */
-export async function run(options: ShardOptions): Promise<void> {
-  // Listen first: a signal during startup still stops the process gracefully.
-  const signal = onShutdownSignal();
-  const shard = await startShard(options);
-  await signal;
-  log.info("shutting down: deregistering, then draining calls in flight");
-  await shard.close();
-  log.info("stopped");
+export function run(options: ShardOptions): Promise<void> {
+  return serveUntilSignal(
+    () => startShard(options),
+    log,
+    "deregistering, then draining calls in flight",
+  );
 }

@@ -10,7 +10,7 @@ import type { HealthService } from "../shared/health.ts";
 import { logger } from "../shared/log.ts";
 import { Metrics, shardStatsOf } from "../shared/metrics.ts";
 import { Router } from "../shared/router.ts";
-import { onShutdownSignal } from "../shared/signals.ts";
+import { serveUntilSignal } from "../shared/signals.ts";
 import { WorkerShard } from "../shared/worker_shard.ts";
 
 const log = logger("start");
@@ -89,12 +89,10 @@ export async function startService(
 }
 
 /** Runs the `start` role until SIGINT or SIGTERM, then stops gracefully. */
-export async function run(options: StartOptions): Promise<void> {
-  // Listen first: a signal during startup still stops the process gracefully.
-  const signal = onShutdownSignal();
-  const service = await startService(options);
-  await signal;
-  log.info("shutting down: draining calls in flight");
-  await service.close();
-  log.info("stopped");
+export function run(options: StartOptions): Promise<void> {
+  return serveUntilSignal(
+    () => startService(options),
+    log,
+    "draining calls in flight",
+  );
 }

@@ -1,8 +1,9 @@
 /**
- * Waiting for the signals that ask a server to stop.
+ * Running a server until the signals that ask it to stop.
  *
  * @module
  */
+import type { Logger } from "./log.ts";
 
 /** Resolves on the first SIGINT or SIGTERM. */
 export function onShutdownSignal(): Promise<Deno.Signal> {
@@ -17,4 +18,26 @@ export function onShutdownSignal(): Promise<Deno.Signal> {
       return handler;
     });
   });
+}
+
+/**
+ * Starts a server, runs it until SIGINT or SIGTERM, then closes it
+ * gracefully. The signals are listened for before the server starts, so a
+ * signal during startup still ends in a graceful stop.
+ *
+ * @param start Starts the server.
+ * @param log Where to say what happens.
+ * @param stopping What closing does, for the log (e.g. "draining calls in flight").
+ */
+export async function serveUntilSignal(
+  start: () => Promise<{ close(): Promise<void> }>,
+  log: Logger,
+  stopping: string,
+): Promise<void> {
+  const signal = onShutdownSignal();
+  const server = await start();
+  await signal;
+  log.info(`shutting down: ${stopping}`);
+  await server.close();
+  log.info("stopped");
 }
