@@ -16,7 +16,7 @@ import {
   toServiceError,
 } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
-import { inSpan, TRACEPARENT } from "./tracing.ts";
+import { inSpan, traceparentOf, TRACING } from "./tracing.ts";
 import { checkBatch, checkKey, checkTtl, checkValue } from "./limits.ts";
 import type { Router } from "./router.ts";
 import type { ShardWrite } from "./shard.ts";
@@ -87,13 +87,15 @@ function unary<Req, Res>(
       );
       return;
     }
-    const parent = call.metadata.get(TRACEPARENT)[0];
-    inSpan(
-      `${SERVICE}/${method}`,
-      "server",
-      typeof parent === "string" ? parent : undefined,
-      () => handler(call),
-    ).then(
+    const running = TRACING
+      ? inSpan(
+        `${SERVICE}/${method}`,
+        "server",
+        traceparentOf(call.metadata),
+        () => handler(call),
+      )
+      : handler(call);
+    running.then(
       (response) => answer(null, response),
       (error) => answer(toServiceError(error)),
     );

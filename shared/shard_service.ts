@@ -13,7 +13,7 @@ import {
   toServiceError,
 } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
-import { inSpan, TRACEPARENT, TRACING } from "./tracing.ts";
+import { inSpan, traceparentOf, TRACING } from "./tracing.ts";
 import { MAX_BATCH_ITEMS } from "./limits.ts";
 import type { ShardWrite } from "./shard.ts";
 import type { ShardStore } from "./store.ts";
@@ -88,11 +88,10 @@ export function shardImplementation(
     };
     if (!TRACING) return serve;
     return (call, callback) => {
-      const parent = call.metadata.get(TRACEPARENT)[0];
       inSpan(
         `ganache.shard.Shard/${method}`,
         "server",
-        typeof parent === "string" ? parent : undefined,
+        traceparentOf(call.metadata),
         () => Promise.resolve(serve(call, callback)),
       );
     };

@@ -66,6 +66,14 @@ export function inSpan<T>(
   );
 }
 
+/** The `traceparent` a caller sent in its gRPC metadata, if any. */
+export function traceparentOf(
+  metadata: { get(key: string): unknown[] },
+): string | undefined {
+  const value = metadata.get(TRACEPARENT)[0];
+  return typeof value === "string" ? value : undefined;
+}
+
 /** The active span as a `traceparent` value, when tracing. */
 export function currentTraceparent(): string | undefined {
   if (!TRACING) return undefined;
