@@ -5,7 +5,12 @@
  * @module
  */
 import type { StartArgs } from "../shared/args.ts";
-import { prepareCerts, startFrontend } from "../shared/frontend.ts";
+import {
+  type FrontendOptions,
+  prepareCerts,
+  startFrontend,
+} from "../shared/frontend.ts";
+import { FrontendThreads } from "../shared/frontend_threads.ts";
 import type { HealthService } from "../shared/health.ts";
 import { logger } from "../shared/log.ts";
 import { Metrics, shardStatsOf } from "../shared/metrics.ts";
@@ -50,7 +55,14 @@ export async function startService(
       `Cannot start: --max-bytes ${options.maxBytes} is less than one byte per shard`,
     );
   }
+  const frontendThreads = options.frontendThreads ?? 1;
+  if (!Number.isInteger(frontendThreads) || frontendThreads < 1) {
+    throw new RangeError(
+      `Cannot start: --frontend-threads must be at least 1: received ${frontendThreads}`,
+    );
+  }
   await prepareCerts(options.certs);
+  let threads: FrontendThreads | undefined;
   const shards = Array.from(
     { length: options.workers },
     (_, index) =>
@@ -58,17 +70,27 @@ export async function startService(
         index,
         maxBytes: perShard,
         workerUrl: options.workerUrl,
+        // A replaced worker must be reachable from the other threads too.
+        onReady: () => threads?.relink(index),
       }),
   );
+  const metrics = new Metrics(shardStatsOf(shards));
   let frontend;
   try {
-    frontend = await startFrontend(
-      options,
-      new Router(shards),
-      new Metrics(shardStatsOf(shards)),
-    );
+    frontend = await startFrontend(options, new Router(shards), metrics, {
+      sharedPort: frontendThreads > 1,
+    });
     await Promise.all(shards.map((shard) => shard.ready()));
+    if (frontendThreads > 1) {
+      threads = await FrontendThreads.start(
+        frontendThreads - 1,
+        { ...frontendOptionsOf(options), port: frontend.server.port },
+        shards,
+        metrics,
+      );
+    }
   } catch (error) {
+    await threads?.close();
     await frontend?.close();
     await Promise.all(shards.map((shard) => shard.close()));
     throw error;
@@ -82,9 +104,23 @@ export async function startService(
     health,
     metricsPort: frontend.metricsPort,
     close: async () => {
-      await frontend.close();
+      await Promise.all([frontend.close(), threads?.close()]);
       await Promise.all(shards.map((shard) => shard.close()));
     },
+  };
+}
+
+/** The frontend options alone (what another thread can be sent). */
+function frontendOptionsOf(options: StartOptions): FrontendOptions {
+  return {
+    host: options.host,
+    port: options.port,
+    maxValueBytes: options.maxValueBytes,
+    certs: options.certs,
+    clientCa: options.clientCa,
+    clientAuth: options.clientAuth,
+    acl: options.acl,
+    shutdownGraceMs: options.shutdownGraceMs,
   };
 }
 

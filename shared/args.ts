@@ -201,6 +201,13 @@ const ROLES: Record<string, RoleSpec> = {
         help: "number of worker shards (default: the number of cores)",
       },
       "max-bytes": MAX_BYTES("total cache capacity, split across shards"),
+      "frontend-threads": {
+        type: "string",
+        default: "1",
+        value: "N",
+        help:
+          "threads serving gRPC on the one port (reusePort, Linux); each routes to every worker shard",
+      },
     },
   },
   cfe: {
@@ -365,6 +372,8 @@ export interface StartArgs extends FrontendOptions {
   workers: number;
   /** Total cache capacity in bytes, split evenly across shards. @default 256 MiB */
   maxBytes: number;
+  /** Threads serving the frontend on one port (`reusePort`, Linux). @default 1 */
+  frontendThreads?: number;
 }
 
 /** The `cfe` role's options. */
@@ -605,6 +614,7 @@ function parseRole(
             ? cores
             : parseInteger("workers", workers!, 1, 1024),
           maxBytes: parseSize("max-bytes", text("max-bytes")!),
+          frontendThreads: integer("frontend-threads", 1, 64),
         },
       };
     }

@@ -31,6 +31,7 @@ Deno.test("no arguments start the service with the defaults", () => {
       port: 40001,
       workers: 6,
       maxBytes: 268435456,
+      frontendThreads: 1,
       maxValueBytes: 4194304,
       certs: "certs",
       clientCa: undefined,

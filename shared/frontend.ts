@@ -74,6 +74,7 @@ export async function startFrontend(
   options: FrontendOptions,
   router: Router,
   metrics: Metrics,
+  listen: { sharedPort?: boolean } = {},
 ): Promise<Frontend> {
   const tls = await readTlsFiles(options.certs, "cfe", options.clientCa);
   const acl = options.acl ? await Acl.load(options.acl) : undefined;
@@ -84,6 +85,7 @@ export async function startFrontend(
     credentials: serverCredentials(tls, options.clientAuth),
     maxMessageBytes: Math.max(64 * 1024 * 1024, 2 * options.maxValueBytes),
     onTlsFailure: () => metrics.tlsHandshakeFailures.inc(),
+    sharedPort: listen.sharedPort,
     services: [
       [
         CFE_SERVER_SERVICE,

@@ -5,6 +5,11 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
+import {
+  type AddressInfo,
+  createServer,
+  type Server as NetServer,
+} from "node:net";
 import { PACKAGE_DEFINITION } from "./wire.ts";
 
 /** Options for {@linkcode startGrpcServer}. */
@@ -21,6 +26,11 @@ export interface GrpcServerOptions {
   maxMessageBytes: number;
   /** Called for each TLS handshake that fails. */
   onTlsFailure?: (error: Error) => void;
+  /**
+   * Accept on a port that other threads share (`reusePort`, Linux), so
+   * several frontend threads serve one address.
+   */
+  sharedPort?: boolean;
 }
 
 /** The names of the services a server registers, for reflection. */
@@ -62,19 +72,37 @@ export async function startGrpcServer(
     services: serviceNames(options.services),
   }).addToServer(server);
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(
-      `${host}:${options.port}`,
-      options.credentials,
-      (error, port) => error ? reject(error) : resolve(port),
-    );
-  });
+  let listener: NetServer | undefined;
+  let port: number;
+  if (options.sharedPort) {
+    // Several threads accept on one port; each hands its connections to
+    // its own grpc-js server.
+    const injector = server.createConnectionInjector(options.credentials);
+    const shared = createServer((socket) => injector.injectConnection(socket));
+    listener = shared;
+    port = await new Promise<number>((resolve, reject) => {
+      shared.once("error", reject);
+      shared.listen(
+        { host: options.host, port: options.port, reusePort: true },
+        () => resolve((shared.address() as AddressInfo).port),
+      );
+    });
+  } else {
+    port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(
+        `${host}:${options.port}`,
+        options.credentials,
+        (error, port) => error ? reject(error) : resolve(port),
+      );
+    });
+  }
   if (options.onTlsFailure) watchHandshakes(server, options.onTlsFailure);
   return {
     server,
     port,
     shutdown: (graceMs) =>
       new Promise<void>((resolve) => {
+        listener?.close();
         const timer = setTimeout(() => server.forceShutdown(), graceMs);
         server.tryShutdown(() => {
           clearTimeout(timer);

@@ -30,6 +30,9 @@ export interface ShardSource {
 export class Metrics {
   /** The registry to scrape. */
   readonly registry = new client.Registry();
+  readonly #sources: (() => Promise<
+    client.MetricObjectWithValues<client.MetricValue<string>>[]
+  >)[] = [];
   /** Requests by service, method and gRPC status code. */
   readonly requests: client.Counter<"service" | "method" | "code">;
   /** Request latency by service and method, in seconds. */
@@ -88,8 +91,25 @@ export class Metrics {
   }
 
   /** The metrics in Prometheus text format. */
-  scrape(): Promise<string> {
-    return this.registry.metrics();
+  async scrape(): Promise<string> {
+    if (this.#sources.length === 0) return this.registry.metrics();
+    const parts = await Promise.all([
+      this.registry.getMetricsAsJSON(),
+      ...this.#sources.map((source) => source()),
+    ]);
+    return client.AggregatorRegistry.aggregate(parts).metrics();
+  }
+
+  /**
+   * Adds the metrics of another thread (its registry as JSON) to every
+   * scrape: counters and histograms with the same labels are summed.
+   */
+  addSource(
+    source: () => Promise<
+      client.MetricObjectWithValues<client.MetricValue<string>>[]
+    >,
+  ): void {
+    this.#sources.push(source);
   }
 
   #shardMetrics(shards: ShardSource): void {

@@ -9,6 +9,7 @@ import { GanacheError } from "./errors.ts";
 import { logger, setLogFormat, setLogLevel } from "./log.ts";
 import { ShardStore } from "./store.ts";
 import type {
+  BatchMessage,
   FromWorker,
   OpResult,
   ShardOp,
@@ -65,11 +66,22 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     post({ kind: "ready" });
     return;
   }
+  if (message.kind === "port") {
+    // Another frontend thread: it sends batches on its own port.
+    const port = message.port;
+    port.onmessage = (event: MessageEvent<BatchMessage>) =>
+      port.postMessage(answer(event.data));
+    return;
+  }
+  post(answer(message));
+};
+
+function answer(batch: BatchMessage): FromWorker {
   if (store === undefined) throw new Error("batch before init");
   const current = store;
-  post({
+  return {
     kind: "results",
-    id: message.id,
-    results: message.ops.map((op) => apply(current, op)),
-  });
-};
+    id: batch.id,
+    results: batch.ops.map((op) => apply(current, op)),
+  };
+}

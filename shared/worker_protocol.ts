@@ -52,8 +52,25 @@ export interface OpFailure {
 /** The result of one operation: its value, or a failure. */
 export type OpResult = ShardOpResults[keyof ShardOpResults] | OpFailure;
 
+/** A batch of operations, applied in order. */
+export interface BatchMessage {
+  /** Marks a batch. */
+  kind: "batch";
+  /** Matches the reply to the batch. */
+  id: number;
+  /** The operations, applied in order. */
+  ops: ShardOp[];
+}
+
 /** Messages from the frontend to a worker. */
 export type ToWorker =
+  | BatchMessage
+  | {
+    /** A port another frontend thread sends its batches on. */
+    kind: "port";
+    /** Transferred with the message. */
+    port: MessagePort;
+  }
   | {
     kind: "init";
     /** The shard's byte budget. */
@@ -62,13 +79,6 @@ export type ToWorker =
     logLevel: LogLevel;
     /** The frontend's log format. */
     logFormat: LogFormat;
-  }
-  | {
-    kind: "batch";
-    /** Matches the reply to the batch. */
-    id: number;
-    /** The operations, applied in order. */
-    ops: ShardOp[];
   };
 
 /** Messages from a worker to the frontend. */

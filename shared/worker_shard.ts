@@ -1,25 +1,19 @@
 /**
- * {@linkcode WorkerShard}: a {@linkcode Shard} held by a local Web Worker.
- *
- * Operations are not posted one by one: everything enqueued during one turn
- * of the event loop goes to the worker in one message (a
- * {@linkcode Batcher}), and the worker answers the batch with one message,
- * which is what keeps the worker hop cheap under load.
+ * {@linkcode WorkerShard}: a {@linkcode Shard} held by a local Web Worker
+ * that this thread owns: it starts the worker, and restarts it when it
+ * crashes. Operations are batched per event-loop turn (see
+ * `batched_shard.ts`), which is what keeps the worker hop cheap under load.
  *
  * @module
  */
-import { Batcher } from "./batcher.ts";
-import { GanacheError, UnavailableError } from "./errors.ts";
+import { BatchedShard, Exchange } from "./batched_shard.ts";
+import { UnavailableError } from "./errors.ts";
 import { getLogFormat, getLogLevel, logger } from "./log.ts";
-import type { Shard, ShardCounters, ShardWrite } from "./shard.ts";
-import type { AnyValue } from "./wire.ts";
-import {
-  type FromWorker,
-  isFailure,
-  type OpResult,
-  type ShardOp,
-  type ShardOpResults,
-  type ToWorker,
+import type {
+  FromWorker,
+  OpResult,
+  ShardOp,
+  ToWorker,
 } from "./worker_protocol.ts";
 
 const log = logger("worker_shard");
@@ -41,6 +35,8 @@ export interface WorkerShardOptions {
    * @default SHARD_WORKER_URL
    */
   workerUrl?: URL;
+  /** Called with each new worker once it is ready (after a restart too). */
+  onReady?: (shard: WorkerShard) => void;
 }
 
 /**
@@ -48,11 +44,9 @@ export interface WorkerShardOptions {
  * replaced by a fresh, empty one (after a growing delay if it crashes
  * before it is ready); the calls it had in flight fail with UNAVAILABLE.
  */
-export class WorkerShard implements Shard {
-  /** Always `worker`. */
-  readonly location = "worker";
+export class WorkerShard extends BatchedShard {
   readonly #options: WorkerShardOptions;
-  readonly #batcher = new Batcher<ShardOp, OpResult>((ops) => this.#send(ops));
+  readonly #exchange = new Exchange();
   #worker: Worker | undefined;
   #ready = Promise.withResolvers<void>();
   #isReady = false;
@@ -60,11 +54,10 @@ export class WorkerShard implements Shard {
   #failedStarts = 0;
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
-  #nextBatch = 1;
-  #inFlight = new Map<number, PromiseWithResolvers<OpResult[]>>();
 
   /** Starts the worker; await {@linkcode WorkerShard.ready} before use. */
   constructor(options: WorkerShardOptions) {
+    super();
     this.#options = options;
     this.#spawn();
   }
@@ -79,41 +72,13 @@ export class WorkerShard implements Shard {
     return this.#restarts;
   }
 
-  /** See {@linkcode Shard.get}. */
-  async get(key: string): Promise<AnyValue | undefined> {
-    return (await this.#call({ op: "get", key })) ?? undefined;
-  }
-
-  /** See {@linkcode Shard.getMany}. */
-  async getMany(keys: string[]): Promise<(AnyValue | undefined)[]> {
-    const values = await this.#call({ op: "getMany", keys });
-    return values.map((value) => value ?? undefined);
-  }
-
-  /** See {@linkcode Shard.set}. */
-  async set(write: ShardWrite): Promise<void> {
-    await this.#call({ op: "set", write: ownWrite(write) });
-  }
-
-  /** See {@linkcode Shard.setMany}. */
-  async setMany(writes: ShardWrite[]): Promise<void> {
-    await this.#call({ op: "setMany", writes: writes.map(ownWrite) });
-  }
-
-  /** See {@linkcode Shard.delete}. */
-  delete(key: string): Promise<boolean> {
-    return this.#call({ op: "delete", key });
-  }
-
-  /** See {@linkcode Shard.ttl}. */
-  async ttl(key: string): Promise<number | undefined> {
-    const left = await this.#call({ op: "ttl", key });
-    return left < 0 ? undefined : left;
-  }
-
-  /** See {@linkcode Shard.stats}. */
-  stats(): Promise<ShardCounters> {
-    return this.#call({ op: "stats" });
+  /**
+   * Lets another thread reach the current worker: batches posted on the
+   * other end of `port` are answered on it.
+   */
+  connect(port: MessagePort): void {
+    const message: ToWorker = { kind: "port", port };
+    this.#worker?.postMessage(message, [port]);
   }
 
   /** Terminates the worker; calls still in flight fail with UNAVAILABLE. */
@@ -122,21 +87,16 @@ export class WorkerShard implements Shard {
     clearTimeout(this.#restartTimer);
     this.#worker?.terminate();
     this.#worker = undefined;
-    this.#failAll(`shard ${this.#options.index} is closed`);
+    this.#exchange.failAll(
+      new UnavailableError(`shard ${this.#options.index} is closed`),
+    );
     return Promise.resolve();
   }
 
-  async #call<K extends ShardOp["op"]>(
-    op: Extract<ShardOp, { op: K }>,
-  ): Promise<ShardOpResults[K]> {
-    const result = await this.#batcher.add(op);
-    if (isFailure(result)) throw new GanacheError(result.code, result.message);
-    return result as ShardOpResults[K];
-  }
-
-  /** Posts one batch and resolves with the worker's results. */
-  #send(ops: ShardOp[]): Promise<OpResult[]> {
-    if (this.#worker === undefined) {
+  /** Posts one batch to the worker. */
+  protected send(ops: ShardOp[]): Promise<OpResult[]> {
+    const worker = this.#worker;
+    if (worker === undefined) {
       return Promise.reject(
         new UnavailableError(
           `shard ${this.#options.index} is ${
@@ -145,12 +105,7 @@ export class WorkerShard implements Shard {
         ),
       );
     }
-    const id = this.#nextBatch++;
-    const reply = Promise.withResolvers<OpResult[]>();
-    this.#inFlight.set(id, reply);
-    const message: ToWorker = { kind: "batch", id, ops };
-    this.#worker.postMessage(message);
-    return reply.promise;
+    return this.#exchange.send((message) => worker.postMessage(message), ops);
   }
 
   #spawn(): void {
@@ -167,10 +122,10 @@ export class WorkerShard implements Shard {
         this.#failedStarts = 0;
         this.#isReady = true;
         this.#ready.resolve();
+        this.#options.onReady?.(this);
         return;
       }
-      this.#inFlight.get(message.id)?.resolve(message.results);
-      this.#inFlight.delete(message.id);
+      this.#exchange.receive(message.id, message.results);
     };
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
@@ -192,7 +147,11 @@ export class WorkerShard implements Shard {
     worker.terminate();
     this.#worker = undefined;
     this.#restarts++;
-    this.#failAll(`shard ${this.#options.index} crashed and is restarting`);
+    this.#exchange.failAll(
+      new UnavailableError(
+        `shard ${this.#options.index} crashed and is restarting`,
+      ),
+    );
     // A worker that dies before it is ready would die again at once.
     const delay = this.#failedStarts === 0
       ? 0
@@ -207,27 +166,4 @@ export class WorkerShard implements Shard {
     }
     this.#restartTimer = setTimeout(() => this.#spawn(), delay);
   }
-
-  #failAll(message: string): void {
-    const error = new UnavailableError(message);
-    for (const reply of this.#inFlight.values()) reply.reject(error);
-    this.#inFlight.clear();
-  }
-}
-
-/**
- * A copy of a write whose value owns exactly its bytes: a decoded value is
- * often a view into a larger message buffer, and posting a view copies the
- * whole buffer. (`Buffer#slice` makes a view, hence `new Uint8Array`.)
- */
-function ownWrite(write: ShardWrite): ShardWrite {
-  return {
-    key: write.key,
-    value: {
-      typeUrl: write.value.typeUrl,
-      value: new Uint8Array(write.value.value),
-    },
-    ttlMs: write.ttlMs,
-    version: write.version,
-  };
 }

@@ -1,0 +1,86 @@
+/** `start --frontend-threads`: several threads serve one port and share the worker shards. */
+import assert from "node:assert/strict";
+import { cacheKey, hashKey } from "../shared/cache_key.ts";
+import { startTestService } from "./helpers.ts";
+
+/** The value of one sample of a Prometheus scrape (0 when absent). */
+function sample(scrape: string, name: string, labels: string[]): number {
+  const line = scrape.split("\n").find((l) =>
+    l.startsWith(`${name}{`) && labels.every((label) => l.includes(label))
+  );
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
+
+Deno.test("with 2 frontend threads, 16 connections read back what they wrote, and /metrics counts every request", async () => {
+  await using t = await startTestService({
+    workers: 2,
+    frontendThreads: 2,
+    metricsPort: 0,
+  });
+  const clients = await Promise.all(
+    Array.from({ length: 16 }, () => t.connect(true)),
+  );
+  await Promise.all(clients.map(async (client, c) => {
+    const ns = client.namespace(`c${c}`);
+    for (let i = 0; i < 10; i++) await ns.setString(`k${i}`, `${c}/${i}`);
+    for (let i = 0; i < 10; i++) {
+      assert.equal(await ns.getString(`k${i}`), `${c}/${i}`);
+    }
+  }));
+  const { shards } = await clients[0]!.stats();
+  assert.equal(shards.reduce((sum, s) => sum + s.items, 0), 160);
+  assert.equal(shards.reduce((sum, s) => sum + s.hits, 0), 160);
+  const scrape =
+    await (await fetch(`http://127.0.0.1:${t.service.metricsPort}/metrics`))
+      .text();
+  assert.equal(
+    sample(scrape, "ganache_requests_total", ['method="Set"', 'code="0"']),
+    160,
+  );
+  assert.equal(
+    sample(scrape, "ganache_requests_total", ['method="Get"', 'code="0"']),
+    160,
+  );
+  assert.equal(
+    sample(scrape, "ganache_cache_items", ['shard="0"']) +
+      sample(scrape, "ganache_cache_items", ['shard="1"']),
+    160,
+  );
+});
+
+Deno.test("a crashed worker is reached again from every frontend thread", async () => {
+  const crashing = new URL(
+    "./fixtures/crashing_shard_worker.ts",
+    import.meta.url,
+  );
+  await using t = await startTestService({
+    workers: 2,
+    frontendThreads: 2,
+    workerUrl: crashing,
+  });
+  const clients = await Promise.all(
+    Array.from({ length: 8 }, () => t.connect(true)),
+  );
+  const trigger = "x-crash-now";
+  const crashed = hashKey(cacheKey("n", trigger)) % 2;
+  await clients[0]!.namespace("n").getString(trigger).catch(() => undefined);
+  await t.service.shards[crashed]!.ready();
+  // Every connection, whichever thread serves it, reaches the new worker.
+  const key = Array.from({ length: 100 }, (_, i) => `k${i}`)
+    .find((k) => hashKey(cacheKey("n", k)) % 2 === crashed)!;
+  for (const client of clients) {
+    const ns = client.namespace("n");
+    const deadline = Date.now() + 10_000;
+    while (true) {
+      try {
+        await ns.setString(key, "again");
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    assert.equal(await ns.getString(key), "again");
+  }
+  assert.equal(t.service.shards[crashed]!.restarts, 1);
+});
