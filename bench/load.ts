@@ -225,7 +225,7 @@ async function measure(
     : await runs.js("ganache", clients, options.mix);
   if (options.h2load) {
     notes.push(
-      "h2load reports min/mean/max latency only: p50/p90/p99 are not available",
+      "h2load percentiles come from its per-request log (--log-file)",
     );
   }
 

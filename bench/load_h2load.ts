@@ -126,8 +126,10 @@ export function h2loadArgs(spec: H2loadSpec): string[] {
  * no request.
  */
 export async function runH2load(spec: H2loadSpec): Promise<RunResult> {
+  // h2load prints no percentiles; its per-request log gives them.
+  const logFile = await Deno.makeTempFile({ prefix: "ganache-h2load-" });
   const child = new Deno.Command("h2load", {
-    args: h2loadArgs(spec),
+    args: [...h2loadArgs(spec), `--log-file=${logFile}`],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -152,15 +154,48 @@ export async function runH2load(spec: H2loadSpec): Promise<RunResult> {
     throw new Error(`${(error as Error).message}\n${stderr}`);
   }
   if (report.total === 0) {
+    await Deno.remove(logFile);
     throw new Error(
       `h2load completed no request against ${spec.origin}: a server that requires client certificates (h2load cannot present one) closes the connection after the handshake; start it with --no-client-auth.\n${text}`,
     );
   }
-  return toResult(spec, report);
+  const log = await Deno.readTextFile(logFile);
+  await Deno.remove(logFile);
+  return toResult(spec, report, percentilesOfLog(log));
+}
+
+/** Latency percentiles in ms. */
+export interface Percentiles {
+  /** Median. */
+  p50: number;
+  /** 90th percentile. */
+  p90: number;
+  /** 99th percentile. */
+  p99: number;
+}
+
+/**
+ * Percentiles of an h2load `--log-file` (tab-separated: start time, status,
+ * microseconds to the end of the response); `null` for an empty log.
+ */
+export function percentilesOfLog(log: string): Percentiles | null {
+  const micros = Float64Array.from(
+    log.split("\n").filter((line) => line.trim()).map((line) =>
+      Number(line.split("\t")[2])
+    ),
+  ).sort();
+  if (micros.length === 0) return null;
+  const at = (q: number) =>
+    micros[Math.min(micros.length - 1, Math.floor(q * micros.length))]! / 1000;
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99) };
 }
 
 /** Turns h2load's report into a {@linkcode RunResult}. */
-export function toResult(spec: H2loadSpec, report: H2loadReport): RunResult {
+export function toResult(
+  spec: H2loadSpec,
+  report: H2loadReport,
+  percentiles: Percentiles | null = null,
+): RunResult {
   const replyBytes = 5 + spec.request.reply.length;
   const ok2xx = Math.max(0, report.succeeded - report.non2xx);
   // A call that failed at the gRPC level sends no message: count the
@@ -196,9 +231,9 @@ export function toResult(spec: H2loadSpec, report: H2loadReport): RunResult {
       }
       : {}),
     latencyMs: {
-      p50: null,
-      p90: null,
-      p99: null,
+      p50: percentiles?.p50 ?? null,
+      p90: percentiles?.p90 ?? null,
+      p99: percentiles?.p99 ?? null,
       max: report.latencyMs.max,
       mean: report.latencyMs.mean,
     },

@@ -12,6 +12,7 @@ import {
   type H2loadReport,
   type H2loadSpec,
   parseH2loadOutput,
+  percentilesOfLog,
   toResult,
 } from "../bench/load_h2load.ts";
 import { fixedGet, fixedMultiGet, makeValue } from "../bench/load_wire.ts";
@@ -318,4 +319,14 @@ Deno.test({
     assert.doesNotMatch(stderr, /ops\/s so far/);
     assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s`);
   },
+});
+
+Deno.test("percentilesOfLog reads h2load's per-request microseconds", () => {
+  const log = Array.from(
+    { length: 100 },
+    (_, i) => `1700000000000000\t200\t${(i + 1) * 1000}`,
+  )
+    .join("\n");
+  assert.deepEqual(percentilesOfLog(log), { p50: 51, p90: 91, p99: 100 });
+  assert.equal(percentilesOfLog(""), null);
 });
