@@ -6,7 +6,7 @@
  * growth per entry held.
  *
  * Run: deno run -A bench/memory_overfill.ts [--max-bytes 256MiB] [--fill 2]
- *      [--value-bytes 100] [--workers 2]
+ *      [--value-bytes 100] [--workers 2] [--v8-flags FLAGS]
  *
  * @module
  */
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     fill: { type: "string", default: "2" },
     "value-bytes": { type: "string", default: "100" },
     workers: { type: "string", default: "2" },
+    "v8-flags": { type: "string" },
   },
 });
 const maxBytes = parseSize("max-bytes", values["max-bytes"]);
@@ -40,6 +41,7 @@ const server = new Deno.Command(Deno.execPath(), {
     "run",
     "-A",
     "--unstable-worker-options",
+    ...(values["v8-flags"] ? [`--v8-flags=${values["v8-flags"]}`] : []),
     "main.ts",
     "start",
     "--port",
@@ -54,7 +56,7 @@ const server = new Deno.Command(Deno.execPath(), {
       values.workers,
     ]),
   cwd: new URL("..", import.meta.url).pathname,
-  stdout: Deno.env.get("V8FLAGS")?.includes("trace") ? "inherit" : "null",
+  stdout: "null",
   stderr: "piped",
 }).spawn();
 let log = "";
