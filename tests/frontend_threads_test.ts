@@ -1,7 +1,10 @@
 /** `start --frontend-threads`: several threads serve one port and share the worker shards. */
 import assert from "node:assert/strict";
 import { cacheKey, hashKey } from "../shared/cache_key.ts";
-import { startTestService } from "./helpers.ts";
+import * as grpc from "@grpc/grpc-js";
+import { PortShard } from "../shared/port_shard.ts";
+import { WorkerShard } from "../shared/worker_shard.ts";
+import { startTestService, statusOf } from "./helpers.ts";
 
 /** The value of one sample of a Prometheus scrape (0 when absent). */
 function sample(scrape: string, name: string, labels: string[]): number {
@@ -83,4 +86,43 @@ Deno.test("a crashed worker is reached again from every frontend thread", async 
     assert.equal(await ns.getString(key), "again");
   }
   assert.equal(t.service.shards[crashed]!.restarts, 1);
+});
+
+Deno.test("a batch on another thread's port reaches the worker, and a crash there restarts it", async () => {
+  const crashing = new URL(
+    "./fixtures/crashing_shard_worker.ts",
+    import.meta.url,
+  );
+  const { promise: relinked, resolve } = Promise.withResolvers<void>();
+  let ready = 0;
+  const shard = new WorkerShard({
+    index: 0,
+    maxBytes: 1024 * 1024,
+    workerUrl: crashing,
+    onReady: () => ++ready === 2 && resolve(),
+  });
+  const channel = new MessageChannel();
+  await shard.ready();
+  shard.connect(channel.port1);
+  const remote = new PortShard(0, channel.port2, 0);
+  try {
+    await remote.set({
+      key: "1:nk",
+      value: { typeUrl: "t", value: new Uint8Array([7]) },
+      ttlMs: 0,
+    });
+    assert.deepEqual(Array.from((await shard.get("1:nk"))!.value), [7]);
+    const crash = remote.get("1:nx-crash-now");
+    await relinked;
+    assert.equal(shard.restarts, 1);
+    const again = new MessageChannel();
+    shard.connect(again.port1);
+    remote.replace(again.port2, shard.restarts);
+    assert.equal(await statusOf(crash), grpc.status.UNAVAILABLE);
+    assert.equal(await remote.get("1:nk"), undefined);
+    assert.equal(remote.restarts, 1);
+  } finally {
+    await remote.close();
+    await shard.close();
+  }
 });
