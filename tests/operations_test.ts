@@ -134,10 +134,7 @@ Deno.test("a failed TLS handshake is counted", async () => {
   const scrape =
     await (await fetch(`http://127.0.0.1:${t.service.metricsPort}/metrics`))
       .text();
-  assert.ok(
-    sample(scrape, "ganache_tls_handshake_failures_total") >= 1,
-    scrape.match(/ganache_tls.*/g)?.join("\n") ?? "",
-  );
+  assert.equal(sample(scrape, "ganache_tls_handshake_failures_total"), 1);
 });
 
 Deno.test("/healthz and /readyz answer; /readyz is 503 once shutdown starts", async () => {
