@@ -132,7 +132,7 @@ async function measure(
   const request = options.h2load ? fixedRequest(options, value) : undefined;
   const serve = async (start: () => Promise<ServerProcess>) => {
     const server = await start();
-    cleanups.push(() => server.process.stop());
+    cleanups.push(() => server.process.stop(6000));
     return server;
   };
 

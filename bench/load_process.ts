@@ -5,123 +5,15 @@
  *
  * @module
  */
-import { lineReader, ROOT } from "../tests/process_helpers.ts";
+import { ChildProcess, ROOT } from "../tests/process_helpers.ts";
 
-export { ROOT };
+export { ChildProcess, ROOT };
 
 /** The line `start` logs once it serves; group 1 is the port. */
 export const GANACHE_READY = /serving ganache\.cfe\.CFE on 127\.0\.0\.1:(\d+)/;
 
 /** The line `bench/echo_server.ts` logs once it serves; group 1 is the port. */
 export const ECHO_READY = /echo server listening on 127\.0\.0\.1:(\d+)/;
-
-/** A child process whose output is read to the end, keeping the last lines. */
-export class ChildProcess {
-  /** What the process is, for messages. */
-  readonly name: string;
-  readonly #child: Deno.ChildProcess;
-  readonly #log: string[] = [];
-  readonly #pumps: Promise<void>[];
-  readonly #exited: Promise<number>;
-  #waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-
-  /**
-   * Starts `command args` in the repository root; stdout and stderr are
-   * both read (so the child never blocks on a full pipe).
-   */
-  constructor(name: string, command: string, args: string[]) {
-    this.name = name;
-    this.#child = new Deno.Command(command, {
-      args,
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#pumps = [this.#child.stdout, this.#child.stderr].map((stream) =>
-      this.#pump(stream)
-    );
-    this.#exited = this.#child.status.then((status) => status.code);
-  }
-
-  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    for await (const line of lineReader(stream)) {
-      this.#log.push(line);
-      if (this.#log.length > 200) this.#log.shift();
-      this.#waiters = this.#waiters.filter((waiter) => {
-        const match = line.match(waiter.pattern);
-        if (match) waiter.resolve(match);
-        return !match;
-      });
-    }
-  }
-
-  /** The last lines the process printed. */
-  get log(): string {
-    return this.#log.join("\n");
-  }
-
-  /**
-   * Resolves with the first line (past or future) that matches `pattern`.
-   *
-   * @throws {Error} with the process's output when it exits first or
-   * `timeoutMs` passes.
-   */
-  waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-    for (const line of this.#log) {
-      const match = line.match(pattern);
-      if (match) return Promise.resolve(match);
-    }
-    const { promise, resolve, reject } = Promise.withResolvers<
-      RegExpMatchArray
-    >();
-    this.#waiters.push({ pattern, resolve });
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `${this.name} did not print ${pattern} within ${timeoutMs} ms; its output:\n${this.log}`,
-          ),
-        ),
-      timeoutMs,
-    );
-    this.#exited.then((code) =>
-      reject(
-        new Error(
-          `${this.name} exited (code ${code}) before printing ${pattern}; its output:\n${this.log}`,
-        ),
-      )
-    );
-    return promise.finally(() => clearTimeout(timer));
-  }
-
-  /**
-   * Sends SIGTERM, then SIGKILL if the process has not exited after
-   * `graceMs`; resolves once it has exited and its output is read.
-   */
-  async stop(graceMs = 6000): Promise<void> {
-    this.#signal("SIGTERM");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const killed = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.#signal("SIGKILL");
-        resolve();
-      }, graceMs);
-    });
-    await Promise.race([this.#exited, killed]);
-    clearTimeout(timer);
-    await this.#exited;
-    await Promise.all(this.#pumps);
-  }
-
-  #signal(signal: Deno.Signal): void {
-    try {
-      this.#child.kill(signal);
-    } catch {
-      // already exited
-    }
-  }
-}
 
 /** A server child process and the port it serves on. */
 export interface ServerProcess {

@@ -41,55 +41,70 @@ export async function* lineReader(
   if (buffered) yield buffered;
 }
 
-/** A Ganache process whose log lines are collected as they come. */
-export class GanacheProcess {
-  /** The child process. */
-  readonly child: Deno.ChildProcess;
-  /** Every log line so far. */
+/** Options for {@linkcode ChildProcess}. */
+export interface ChildProcessOptions {
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+}
+
+/**
+ * A child process in the repository whose output lines (stdout and stderr,
+ * both read so it never blocks on a full pipe) are collected as they come.
+ */
+export class ChildProcess {
+  /** What the process is, for messages. */
+  readonly name: string;
+  /** Every output line so far. */
   readonly lines: string[] = [];
   /** Resolves with the exit code. */
   readonly exited: Promise<number>;
+  readonly #child: Deno.ChildProcess;
+  readonly #pumps: Promise<void>[];
   #waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-  #pumped: Promise<void>;
 
-  /**
-   * Starts `deno <task command> ...args` in the repository.
-   *
-   * @param task The deno.json task whose command and permissions to use.
-   * @param args Arguments after the task's command.
-   * @param certs The certificates directory (where writes are allowed).
-   * @param env Extra environment variables.
-   */
+  /** Starts `command args` in the repository root. */
   constructor(
-    task: string,
+    name: string,
+    command: string,
     args: string[],
-    certs: string,
-    env: Record<string, string> = {},
+    options: ChildProcessOptions = {},
   ) {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [...taskArgs(task, certs), ...args],
+    this.name = name;
+    this.#child = new Deno.Command(command, {
+      args,
       cwd: ROOT,
-      env,
-      stdout: "null",
+      env: options.env,
+      stdin: "null",
+      stdout: "piped",
       stderr: "piped",
     }).spawn();
-    this.child = child;
-    this.#pumped = (async () => {
-      for await (const line of lineReader(child.stderr)) {
-        this.lines.push(line);
-        this.#waiters = this.#waiters.filter((w) => {
-          const match = line.match(w.pattern);
-          if (match) w.resolve(match);
-          return !match;
-        });
-      }
-    })();
-    this.exited = this.child.status.then((s) => s.code);
+    this.#pumps = [this.#child.stdout, this.#child.stderr].map((stream) =>
+      this.#pump(stream)
+    );
+    this.exited = this.#child.status.then((status) => status.code);
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    for await (const line of lineReader(stream)) {
+      this.lines.push(line);
+      this.#waiters = this.#waiters.filter((waiter) => {
+        const match = line.match(waiter.pattern);
+        if (match) waiter.resolve(match);
+        return !match;
+      });
+    }
+  }
+
+  /** The last 200 lines the process printed. */
+  get log(): string {
+    return this.lines.slice(-200).join("\n");
   }
 
   /**
-   * Resolves with the first log line (past or future) that matches; rejects
-   * if the process exits first or `timeoutMs` passes.
+   * Resolves with the first line (past or future) that matches `pattern`.
+   *
+   * @throws {Error} with the process's output when it exits first or
+   * `timeoutMs` passes.
    */
   waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
     for (const line of this.lines) {
@@ -104,7 +119,7 @@ export class GanacheProcess {
       () =>
         reject(
           new Error(
-            `timed out waiting for ${pattern}; log:\n${this.lines.join("\n")}`,
+            `${this.name} did not print ${pattern} within ${timeoutMs} ms; its output:\n${this.log}`,
           ),
         ),
       timeoutMs,
@@ -112,9 +127,7 @@ export class GanacheProcess {
     this.exited.then((code) =>
       reject(
         new Error(
-          `process exited (${code}) before ${pattern}; log:\n${
-            this.lines.join("\n")
-          }`,
+          `${this.name} exited (code ${code}) before printing ${pattern}; its output:\n${this.log}`,
         ),
       )
     );
@@ -124,16 +137,48 @@ export class GanacheProcess {
   /** Sends a signal (ignored if the process has exited). */
   kill(signal: Deno.Signal): void {
     try {
-      this.child.kill(signal);
+      this.#child.kill(signal);
     } catch {
       // already exited
     }
   }
 
-  /** Kills the process if it runs, and waits for its output to end. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the process and waits for its output to end: SIGKILL at once, or
+   * SIGTERM first with `graceMs` to exit before SIGKILL.
+   */
+  async stop(graceMs?: number): Promise<void> {
+    if (graceMs !== undefined) {
+      this.kill("SIGTERM");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      });
+      await Promise.race([this.exited, late]);
+      clearTimeout(timer);
+    }
     this.kill("SIGKILL");
     await this.exited;
-    await this.#pumped;
+    await Promise.all(this.#pumps);
+  }
+}
+
+/** A Ganache process started as a deno.json task starts it. */
+export class GanacheProcess extends ChildProcess {
+  /**
+   * Starts `deno <task command> ...args` in the repository.
+   *
+   * @param task The deno.json task whose command and permissions to use.
+   * @param args Arguments after the task's command.
+   * @param certs The certificates directory (where writes are allowed).
+   * @param env Extra environment variables.
+   */
+  constructor(
+    task: string,
+    args: string[],
+    certs: string,
+    env: Record<string, string> = {},
+  ) {
+    super(task, Deno.execPath(), [...taskArgs(task, certs), ...args], { env });
   }
 }
