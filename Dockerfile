@@ -11,7 +11,7 @@ COPY main.ts ./
 COPY roles/ roles/
 COPY shared/ shared/
 # Resolve and cache every dependency at build time; nothing is fetched at run time.
-RUN deno install --frozen --entrypoint main.ts shared/shard_worker.ts \
+RUN deno install --frozen --entrypoint main.ts shared/shards/shard_worker.ts \
  && mkdir -p certs && chown deno:deno certs
 
 USER deno

@@ -6,8 +6,8 @@
  * @module
  */
 import { parseCommandLine, UsageError } from "./shared/args.ts";
-import { logger, setLogFormat, setLogLevel } from "./shared/log.ts";
-import { denoVersionWarning } from "./shared/runtime.ts";
+import { logger, setLogFormat, setLogLevel } from "./shared/ops/log.ts";
+import { denoVersionWarning } from "./shared/ops/runtime.ts";
 
 const log = logger("main");
 

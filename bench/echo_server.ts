@@ -11,9 +11,9 @@
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
-import { startGrpcServer } from "../shared/grpc_server.ts";
-import { onShutdownSignal } from "../shared/signals.ts";
-import { readTlsFiles, serverCredentials } from "../shared/tls.ts";
+import { startGrpcServer } from "../shared/frontend/grpc_server.ts";
+import { onShutdownSignal } from "../shared/ops/signals.ts";
+import { readTlsFiles, serverCredentials } from "../shared/frontend/tls.ts";
 
 /** Options of {@linkcode startEchoServer}. */
 export interface EchoServerOptions {

@@ -8,7 +8,7 @@
 /// <reference lib="deno.worker" />
 import * as grpc from "@grpc/grpc-js";
 import { createServer } from "node:net";
-import { readTlsFiles, serverCredentials } from "../shared/tls.ts";
+import { readTlsFiles, serverCredentials } from "../shared/frontend/tls.ts";
 import { echoService } from "./echo_server.ts";
 
 self.onmessage = async (

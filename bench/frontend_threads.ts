@@ -11,9 +11,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ensureDevCerts } from "../shared/certs.ts";
-import { encodeBytes } from "../shared/values.ts";
-import { PROTO_ROOT } from "../shared/wire.ts";
+import { ensureDevCerts } from "../shared/frontend/certs.ts";
+import { encodeBytes } from "../shared/wire/values.ts";
+import { PROTO_ROOT } from "../shared/wire/services.ts";
 import { freePort } from "../tests/etcd_server.ts";
 
 const { values } = parseArgs({

@@ -16,10 +16,10 @@
  */
 import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
-import { ensureDevCerts } from "../shared/certs.ts";
+import { ensureDevCerts } from "../shared/frontend/certs.ts";
 import { GanacheClient } from "../shared/client.ts";
-import { encodeBytes } from "../shared/values.ts";
-import { PROTO_ROOT } from "../shared/wire.ts";
+import { encodeBytes } from "../shared/wire/values.ts";
+import { PROTO_ROOT } from "../shared/wire/services.ts";
 import { EtcdServer } from "../tests/etcd_server.ts";
 
 const { values } = parseArgs({

@@ -10,11 +10,11 @@
  *
  * @module
  */
-import { ensureDevCerts } from "../shared/certs.ts";
+import { ensureDevCerts } from "../shared/frontend/certs.ts";
 import type { GanacheClient } from "../shared/client.ts";
-import { setLogLevel } from "../shared/log.ts";
-import { readTlsFiles } from "../shared/tls.ts";
-import type { AnyValue } from "../shared/wire.ts";
+import { setLogLevel } from "../shared/ops/log.ts";
+import { readTlsFiles } from "../shared/frontend/tls.ts";
+import type { AnyValue } from "../shared/wire/messages.ts";
 import { LOAD_USAGE, type LoadOptions, parseLoadArgs } from "./load_args.ts";
 import {
   openClients,

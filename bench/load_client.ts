@@ -7,8 +7,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { GanacheClient, type NamespaceClient } from "../shared/client.ts";
-import type { TlsFiles } from "../shared/tls.ts";
-import type { AnyValue } from "../shared/wire.ts";
+import type { TlsFiles } from "../shared/frontend/tls.ts";
+import type { AnyValue } from "../shared/wire/messages.ts";
 import type { Mix } from "./load_args.ts";
 import {
   latencyHistogram,

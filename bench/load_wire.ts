@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { encodeBytes } from "../shared/values.ts";
-import { type AnyValue, PROTO_ROOT } from "../shared/wire.ts";
+import { encodeBytes } from "../shared/wire/values.ts";
+import { PROTO_ROOT } from "../shared/wire/services.ts";
+import type { AnyValue } from "../shared/wire/messages.ts";
 
 /** The namespace every load request uses. */
 export const LOAD_NAMESPACE = "load";

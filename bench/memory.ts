@@ -9,9 +9,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { cacheKey } from "../shared/cache_key.ts";
-import { ShardStore } from "../shared/store.ts";
-import { BYTES_TYPE_URL } from "../shared/values.ts";
+import { cacheKey } from "../shared/wire/cache_key.ts";
+import { ShardStore } from "../shared/store/store.ts";
+import { BYTES_TYPE_URL } from "../shared/wire/values.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

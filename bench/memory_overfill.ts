@@ -12,9 +12,9 @@
  */
 import { parseArgs } from "node:util";
 import { parseSize } from "../shared/args.ts";
-import { ensureDevCerts } from "../shared/certs.ts";
+import { ensureDevCerts } from "../shared/frontend/certs.ts";
 import { GanacheClient } from "../shared/client.ts";
-import { MAX_BATCH_ITEMS } from "../shared/limits.ts";
+import { MAX_BATCH_ITEMS } from "../shared/wire/limits.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { cacheKey, hashKey } from "../shared/cache_key.ts";
-import { Router } from "../shared/router.ts";
-import type { Shard } from "../shared/shard.ts";
+import { cacheKey, hashKey } from "../shared/wire/cache_key.ts";
+import { Router } from "../shared/shards/router.ts";
+import type { Shard } from "../shared/wire/shard.ts";
 
 const keys = Array.from({ length: 1024 }, (_, i) => `user:${i}:session`);
 const router = new Router(Array.from({ length: 8 }, () => ({}) as Shard));

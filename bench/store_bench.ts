@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { cacheKey } from "../shared/cache_key.ts";
-import { ShardStore } from "../shared/store.ts";
-import { encodeBytes } from "../shared/values.ts";
+import { cacheKey } from "../shared/wire/cache_key.ts";
+import { ShardStore } from "../shared/store/store.ts";
+import { encodeBytes } from "../shared/wire/values.ts";
 
 const KEYS = 100_000;
 const keys = Array.from(

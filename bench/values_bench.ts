@@ -10,8 +10,12 @@ import {
   packValue,
   TypeUrlTable,
   unpackValue,
-} from "../shared/packed_value.ts";
-import { decodeString, encodeInt64, encodeString } from "../shared/values.ts";
+} from "../shared/store/packed_value.ts";
+import {
+  decodeString,
+  encodeInt64,
+  encodeString,
+} from "../shared/wire/values.ts";
 
 const text = "x".repeat(100);
 const utf8 = new TextEncoder();

@@ -7,10 +7,13 @@
  *
  * @module
  */
-import { cacheKey } from "../shared/cache_key.ts";
-import { encodeBytes } from "../shared/values.ts";
-import type { FromWorker, ToWorker } from "../shared/worker_protocol.ts";
-import { SHARD_WORKER_URL, WorkerShard } from "../shared/worker_shard.ts";
+import { cacheKey } from "../shared/wire/cache_key.ts";
+import { encodeBytes } from "../shared/wire/values.ts";
+import type { FromWorker, ToWorker } from "../shared/shards/worker_protocol.ts";
+import {
+  SHARD_WORKER_URL,
+  WorkerShard,
+} from "../shared/shards/worker_shard.ts";
 
 const IN_FLIGHT = 64;
 const KEYS = Array.from(

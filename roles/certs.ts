@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ensureDevCerts } from "../shared/certs.ts";
+import { ensureDevCerts } from "../shared/frontend/certs.ts";
 
 /** Options of the `certs` role. */
 export interface CertsOptions {

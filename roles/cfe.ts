@@ -7,16 +7,16 @@
  * @module
  */
 import type { CfeArgs } from "../shared/args.ts";
-import { connectEtcd } from "../shared/etcd.ts";
-import { prepareCerts, startFrontend } from "../shared/frontend.ts";
-import { HybridLogicalClock } from "../shared/hlc.ts";
-import { logger } from "../shared/log.ts";
-import { Metrics, shardStatsOf } from "../shared/metrics.ts";
-import { clusterShardCount, Membership } from "../shared/registry.ts";
-import { RemoteShard } from "../shared/remote_shard.ts";
-import { Router } from "../shared/router.ts";
-import { serveUntilSignal } from "../shared/signals.ts";
-import { clientCredentials, readTlsFiles } from "../shared/tls.ts";
+import { connectEtcd } from "../shared/cluster/etcd.ts";
+import { prepareCerts, startFrontend } from "../shared/frontend/frontend.ts";
+import { HybridLogicalClock } from "../shared/cluster/hlc.ts";
+import { logger } from "../shared/ops/log.ts";
+import { Metrics, shardStatsOf } from "../shared/ops/metrics.ts";
+import { clusterShardCount, Membership } from "../shared/cluster/registry.ts";
+import { RemoteShard } from "../shared/cluster/remote_shard.ts";
+import { Router } from "../shared/shards/router.ts";
+import { serveUntilSignal } from "../shared/ops/signals.ts";
+import { clientCredentials, readTlsFiles } from "../shared/frontend/tls.ts";
 
 const log = logger("cfe");
 

@@ -12,36 +12,39 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Etcd3 } from "etcd3";
-import { PEER_COMMON_NAMES } from "../shared/certs.ts";
+import { PEER_COMMON_NAMES } from "../shared/frontend/certs.ts";
 import type { ShardArgs } from "../shared/args.ts";
-import { connectEtcd } from "../shared/etcd.ts";
-import { prepareCerts } from "../shared/frontend.ts";
-import { startGrpcServer } from "../shared/grpc_server.ts";
-import { HealthService } from "../shared/health.ts";
-import { logger } from "../shared/log.ts";
-import { Metrics, serveMetrics } from "../shared/metrics.ts";
+import { connectEtcd } from "../shared/cluster/etcd.ts";
+import { prepareCerts } from "../shared/frontend/frontend.ts";
+import { startGrpcServer } from "../shared/frontend/grpc_server.ts";
+import { HealthService } from "../shared/frontend/health.ts";
+import { logger } from "../shared/ops/log.ts";
+import { Metrics, serveMetrics } from "../shared/ops/metrics.ts";
 import {
   clusterShardCount,
   readRegistrations,
   ShardRegistrar,
-} from "../shared/registry.ts";
-import { shardImplementation, toWrite } from "../shared/shard_service.ts";
-import { serveUntilSignal } from "../shared/signals.ts";
-import { ShardStore } from "../shared/store.ts";
+} from "../shared/cluster/registry.ts";
+import {
+  shardImplementation,
+  toWrite,
+} from "../shared/cluster/shard_service.ts";
+import { serveUntilSignal } from "../shared/ops/signals.ts";
+import { ShardStore } from "../shared/store/store.ts";
 import {
   clientCredentials,
   readTlsFiles,
   serverCredentials,
   tlsChannelOptions,
   type TlsFiles,
-} from "../shared/tls.ts";
-import { GANACHE_VERSION } from "../shared/version.ts";
+} from "../shared/frontend/tls.ts";
+import { GANACHE_VERSION } from "../shared/ops/version.ts";
 import {
-  type EntriesResponse,
   HEALTH_SERVICE,
   SHARD_SERVER_SERVICE,
   SHARD_SERVICE,
-} from "../shared/wire.ts";
+} from "../shared/wire/services.ts";
+import type { EntriesResponse } from "../shared/wire/messages.ts";
 
 const log = logger("shard");
 

@@ -5,15 +5,18 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { ShardsArgs } from "../shared/args.ts";
-import { connectEtcd } from "../shared/etcd.ts";
-import { clusterShardCount, readRegistrations } from "../shared/registry.ts";
-import type { ShardCounters } from "../shared/shard.ts";
+import { connectEtcd } from "../shared/cluster/etcd.ts";
+import {
+  clusterShardCount,
+  readRegistrations,
+} from "../shared/cluster/registry.ts";
+import type { ShardCounters } from "../shared/wire/messages.ts";
 import {
   clientCredentials,
   readTlsFiles,
   tlsChannelOptions,
-} from "../shared/tls.ts";
-import { SHARD_SERVICE } from "../shared/wire.ts";
+} from "../shared/frontend/tls.ts";
+import { SHARD_SERVICE } from "../shared/wire/services.ts";
 
 /** How long to wait for each replica's counters, in ms. */
 const STATS_TIMEOUT_MS = 2000;

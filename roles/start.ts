@@ -9,14 +9,14 @@ import {
   type FrontendOptions,
   prepareCerts,
   startFrontend,
-} from "../shared/frontend.ts";
-import { FrontendThreads } from "../shared/frontend_threads.ts";
-import type { HealthService } from "../shared/health.ts";
-import { logger } from "../shared/log.ts";
-import { Metrics, shardStatsOf } from "../shared/metrics.ts";
-import { Router } from "../shared/router.ts";
-import { serveUntilSignal } from "../shared/signals.ts";
-import { WorkerShard } from "../shared/worker_shard.ts";
+} from "../shared/frontend/frontend.ts";
+import { FrontendThreads } from "../shared/frontend/frontend_threads.ts";
+import type { HealthService } from "../shared/frontend/health.ts";
+import { logger } from "../shared/ops/log.ts";
+import { Metrics, shardStatsOf } from "../shared/ops/metrics.ts";
+import { Router } from "../shared/shards/router.ts";
+import { serveUntilSignal } from "../shared/ops/signals.ts";
+import { WorkerShard } from "../shared/shards/worker_shard.ts";
 
 const log = logger("start");
 

@@ -5,8 +5,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { EtcdOptions } from "./etcd.ts";
-import type { FrontendOptions } from "./frontend.ts";
+import type { EtcdOptions } from "./cluster/etcd.ts";
+import type { FrontendOptions } from "./frontend/frontend.ts";
 import {
   isLogFormat,
   isLogLevel,
@@ -14,7 +14,7 @@ import {
   LOG_LEVELS,
   type LogFormat,
   type LogLevel,
-} from "./log.ts";
+} from "./ops/log.ts";
 
 /** Environment variables holding etcd credentials (never logged). */
 export const ETCD_USER_ENV = "GANACHE_ETCD_USER";

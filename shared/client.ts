@@ -18,7 +18,7 @@ import {
   readTlsFiles,
   tlsChannelOptions,
   type TlsFiles,
-} from "./tls.ts";
+} from "./frontend/tls.ts";
 import {
   decodeBytes,
   decodeInt64,
@@ -28,16 +28,15 @@ import {
   encodeInt64,
   encodeJSON,
   encodeString,
-} from "./values.ts";
-import {
-  type AnyValue,
-  CFE_SERVICE,
-  HEALTH_SERVICE,
-  type HealthCheckResponse,
-  type MultiGetResponse,
-  type ServingStatus,
-  type StatsResponse,
-} from "./wire.ts";
+} from "./wire/values.ts";
+import { CFE_SERVICE, HEALTH_SERVICE } from "./wire/services.ts";
+import type {
+  AnyValue,
+  HealthCheckResponse,
+  MultiGetResponse,
+  ServingStatus,
+  StatsResponse,
+} from "./wire/messages.ts";
 
 /** Options for {@linkcode GanacheClient.connect}. */
 export interface ClientOptions {

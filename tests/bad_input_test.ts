@@ -1,8 +1,8 @@
 /** Bad input gets a clear status, and the server keeps serving and keeps its data. */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { clientCredentials } from "../shared/tls.ts";
-import { encodeString } from "../shared/values.ts";
+import { clientCredentials } from "../shared/frontend/tls.ts";
+import { encodeString } from "../shared/wire/values.ts";
 import {
   rawCallStatus,
   startTestService,

@@ -1,7 +1,7 @@
 /** End-to-end tests of every CFE method through the typed client. */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { encodeString, STRING_TYPE_URL } from "../shared/values.ts";
+import { encodeString, STRING_TYPE_URL } from "../shared/wire/values.ts";
 import { assertAny, startTestService, statusOf } from "./helpers.ts";
 
 Deno.test("Set then Get returns the value byte for byte, type URL included", async () => {

@@ -6,7 +6,10 @@
  * @module
  */
 import { GanacheClient } from "../shared/client.ts";
-import { readRegistrations, type Registered } from "../shared/registry.ts";
+import {
+  readRegistrations,
+  type Registered,
+} from "../shared/cluster/registry.ts";
 import { EtcdServer } from "./etcd_server.ts";
 import { makeCerts } from "./helpers.ts";
 import { GanacheProcess } from "./process_helpers.ts";

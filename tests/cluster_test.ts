@@ -4,13 +4,13 @@
  */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { cacheKey, hashKey } from "../shared/cache_key.ts";
+import { cacheKey, hashKey } from "../shared/wire/cache_key.ts";
 import {
   clientCredentials,
   readTlsFiles,
   tlsChannelOptions,
-} from "../shared/tls.ts";
-import { SHARD_SERVICE } from "../shared/wire.ts";
+} from "../shared/frontend/tls.ts";
+import { SHARD_SERVICE } from "../shared/wire/services.ts";
 import { Cluster } from "./cluster.ts";
 import { freePort } from "./etcd_server.ts";
 import { statusOf } from "./helpers.ts";

@@ -1,6 +1,6 @@
 /** Many clients at once, and many connections one after another. */
 import assert from "node:assert/strict";
-import { decodeString, encodeString } from "../shared/values.ts";
+import { decodeString, encodeString } from "../shared/wire/values.ts";
 import { startTestService } from "./helpers.ts";
 
 Deno.test("50 concurrent clients x 200 mixed operations read back exactly what they wrote", async () => {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import YAML from "yaml";
 import { parseCommandLine } from "../shared/args.ts";
-import { PINNED_DENO } from "../shared/runtime.ts";
+import { PINNED_DENO } from "../shared/ops/runtime.ts";
 import { ROOT } from "./process_helpers.ts";
 
 interface Service {

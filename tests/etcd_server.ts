@@ -7,7 +7,7 @@
  * @module
  */
 import type { Etcd3 } from "etcd3";
-import { connectEtcd } from "../shared/etcd.ts";
+import { connectEtcd } from "../shared/cluster/etcd.ts";
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): number {

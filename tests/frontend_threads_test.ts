@@ -1,9 +1,9 @@
 /** `start --frontend-threads`: several threads serve one port and share the worker shards. */
 import assert from "node:assert/strict";
-import { cacheKey, hashKey } from "../shared/cache_key.ts";
+import { cacheKey, hashKey } from "../shared/wire/cache_key.ts";
 import * as grpc from "@grpc/grpc-js";
-import { PortShard } from "../shared/port_shard.ts";
-import { WorkerShard } from "../shared/worker_shard.ts";
+import { PortShard } from "../shared/shards/port_shard.ts";
+import { WorkerShard } from "../shared/shards/worker_shard.ts";
 import { startTestService, statusOf } from "./helpers.ts";
 
 /** The value of one sample of a Prometheus scrape (0 when absent). */

@@ -6,15 +6,15 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
-import type { AnyValue } from "../shared/wire.ts";
+import type { AnyValue } from "../shared/wire/messages.ts";
 import { GanacheClient } from "../shared/client.ts";
-import { ensureDevCerts } from "../shared/certs.ts";
-import { setLogLevel } from "../shared/log.ts";
+import { ensureDevCerts } from "../shared/frontend/certs.ts";
+import { setLogLevel } from "../shared/ops/log.ts";
 import {
   readTlsFiles,
   tlsChannelOptions,
   type TlsFiles,
-} from "../shared/tls.ts";
+} from "../shared/frontend/tls.ts";
 import {
   type StartedService,
   type StartOptions,

@@ -5,8 +5,11 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { cacheKey, hashKey } from "../shared/cache_key.ts";
-import { clientCredentials, tlsChannelOptions } from "../shared/tls.ts";
+import { cacheKey, hashKey } from "../shared/wire/cache_key.ts";
+import {
+  clientCredentials,
+  tlsChannelOptions,
+} from "../shared/frontend/tls.ts";
 import { freePort } from "./etcd_server.ts";
 import {
   makeCerts,

@@ -2,8 +2,11 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { GanacheClient } from "../shared/client.ts";
-import { HEALTH_SERVICE } from "../shared/wire.ts";
-import { clientCredentials, tlsChannelOptions } from "../shared/tls.ts";
+import { HEALTH_SERVICE } from "../shared/wire/services.ts";
+import {
+  clientCredentials,
+  tlsChannelOptions,
+} from "../shared/frontend/tls.ts";
 import { startTestService, statusOf } from "./helpers.ts";
 
 const SLOW_WORKER = new URL("./fixtures/slow_shard_worker.ts", import.meta.url);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { GanacheClient } from "../shared/client.ts";
-import { readTlsFiles } from "../shared/tls.ts";
+import { readTlsFiles } from "../shared/frontend/tls.ts";
 import {
   makeCerts,
   noClientCert,

@@ -1,7 +1,7 @@
 /** A shard worker that crashes is restarted; only its own data is lost. */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { cacheKey, hashKey } from "../shared/cache_key.ts";
+import { cacheKey, hashKey } from "../shared/wire/cache_key.ts";
 import { startTestService, statusOf } from "./helpers.ts";
 
 const CRASHING_WORKER = new URL(

@@ -34,7 +34,7 @@ except ImportError as import_error:
     )
 
 PROTO_DIR = os.path.normpath(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "proto")
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "wire", "proto")
 )
 NAMESPACE = "interop"
 TIMEOUT_S = 10

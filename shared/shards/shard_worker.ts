@@ -1,0 +1,87 @@
+/**
+ * The entry module of a shard worker: a Web Worker that owns one
+ * {@linkcode ShardStore} and applies batches of operations to it.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { GanacheError } from "../wire/errors.ts";
+import { logger, setLogFormat, setLogLevel } from "../ops/log.ts";
+import { ShardStore } from "../store/store.ts";
+import type {
+  BatchMessage,
+  FromWorker,
+  OpResult,
+  ShardOp,
+  ToWorker,
+} from "./worker_protocol.ts";
+
+const log = logger("shard_worker");
+/** How often expired entries are dropped, in milliseconds. */
+const PURGE_INTERVAL_MS = 1000;
+
+let store: ShardStore | undefined;
+
+function apply(store: ShardStore, op: ShardOp): OpResult {
+  try {
+    switch (op.op) {
+      case "get":
+        return store.get(op.key) ?? null;
+      case "getMany":
+        return op.keys.map((key) => store.get(key) ?? null);
+      case "set":
+        store.set(op.write);
+        return null;
+      case "setMany":
+        store.setMany(op.writes);
+        return null;
+      case "delete":
+        return store.delete(op.key);
+      case "ttl":
+        return store.ttl(op.key) ?? -1;
+      case "stats":
+        store.purgeExpired();
+        return store.stats();
+    }
+  } catch (error) {
+    if (!(error instanceof GanacheError)) throw error;
+    return { failed: true, code: error.code, message: error.message };
+  }
+}
+
+function post(message: FromWorker): void {
+  self.postMessage(message);
+}
+
+// Set before any await: messages that arrive earlier would be lost.
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  if (message.kind === "init") {
+    setLogLevel(message.logLevel);
+    setLogFormat(message.logFormat);
+    store = new ShardStore({ maxBytes: message.maxBytes });
+    const shardStore = store;
+    setInterval(() => shardStore.purgeExpired(), PURGE_INTERVAL_MS);
+    log.debug(`ready with ${message.maxBytes} bytes`);
+    post({ kind: "ready" });
+    return;
+  }
+  if (message.kind === "port") {
+    // Another frontend thread: it sends batches on its own port.
+    const port = message.port;
+    port.onmessage = (event: MessageEvent<BatchMessage>) =>
+      port.postMessage(answer(event.data));
+    return;
+  }
+  post(answer(message));
+};
+
+function answer(batch: BatchMessage): FromWorker {
+  if (store === undefined) throw new Error("batch before init");
+  const current = store;
+  return {
+    kind: "results",
+    id: batch.id,
+    results: batch.ops.map((op) => apply(current, op)),
+  };
+}

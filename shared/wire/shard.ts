@@ -1,0 +1,53 @@
+/**
+ * The `Shard` interface: what the router needs from a place that holds part
+ * of the key space, whether a local Web Worker or (later) a remote process.
+ *
+ * @module
+ */
+import type { AnyValue, ShardCounters } from "./messages.ts";
+
+/** One write: a cache key, its value and its time to live. */
+export interface ShardWrite {
+  /** The cache key (see `cacheKey`). */
+  key: string;
+  /** The value, stored byte for byte. */
+  value: AnyValue;
+  /** Milliseconds to live; 0 means no expiry. */
+  ttlMs: number;
+  /**
+   * The write's version (see `shared/cluster/hlc.ts`). A replica keeps the
+   * newest version of a key; writes without one (local workers) always
+   * apply.
+   */
+  version?: number;
+}
+
+/** A value as a shard holds it: the `Any` and the version that wrote it. */
+export interface StoredValue extends AnyValue {
+  /** The version of the write that stored it, when it had one. */
+  version?: number;
+}
+
+/** A holder of part of the key space. Every method may reject with a `GanacheError`. */
+export interface Shard {
+  /** Where the shard lives, for Stats and logs (e.g. `worker`). */
+  readonly location: string;
+  /** How many times the shard was restarted after a crash. */
+  readonly restarts: number;
+  /** Reads one key; `undefined` on a miss. */
+  get(key: string): Promise<AnyValue | undefined>;
+  /** Reads many keys; the result has one slot per key, in order. */
+  getMany(keys: string[]): Promise<(AnyValue | undefined)[]>;
+  /** Writes one key. */
+  set(write: ShardWrite): Promise<void>;
+  /** Writes many keys, in order. */
+  setMany(writes: ShardWrite[]): Promise<void>;
+  /** Removes one key and tells whether it was there. */
+  delete(key: string): Promise<boolean>;
+  /** Milliseconds left to live: 0 for no expiry, `undefined` on a miss. */
+  ttl(key: string): Promise<number | undefined>;
+  /** The shard's counters. */
+  stats(): Promise<ShardCounters>;
+  /** Stops the shard; pending calls reject. */
+  close(): Promise<void>;
+}
