@@ -20,10 +20,10 @@ import { startGrpcServer } from "../shared/frontend/grpc_server.ts";
 import { HealthService } from "../shared/frontend/health.ts";
 import { logger } from "../shared/ops/log.ts";
 import { Metrics, serveMetrics } from "../shared/ops/metrics.ts";
+import { ShardRegistrar } from "../shared/cluster/registrar.ts";
 import {
   clusterShardCount,
   readRegistrations,
-  ShardRegistrar,
 } from "../shared/cluster/registry.ts";
 import {
   shardImplementation,
