@@ -5,17 +5,126 @@
  *
  * @module
  */
-import { parseCommandLine, UsageError } from "./shared/args.ts";
+import {
+  type FlagValues,
+  type Logging,
+  parseRole,
+  programHelp,
+  type RoleSpec,
+  UsageError,
+} from "./shared/flags.ts";
 import { logger, setLogFormat, setLogLevel } from "./shared/ops/log.ts";
 import { denoVersionWarning } from "./shared/ops/runtime.ts";
+import type { ClientCommand } from "./roles/client_commands.ts";
 
 const log = logger("main");
+
+/** A role as `main.ts` runs it. */
+interface Role {
+  /** What it takes on the command line. */
+  spec: RoleSpec;
+  /** Turns its parsed flags into its options. */
+  parseOptions(values: FlagValues, cores: number): unknown;
+  /** Runs it; resolves to the exit code, or to nothing for 0. */
+  run(options: unknown): Promise<number | void>;
+}
+
+/** A client command of `roles/client_commands.ts`. */
+async function clientCommand(command: ClientCommand): Promise<Role> {
+  const { SPECS, parseOptions, run } = await import(
+    "./roles/client_commands.ts"
+  );
+  return { spec: SPECS[command], parseOptions, run };
+}
+
+/**
+ * Every role by name, in the order help lists them. A role's module is
+ * imported only when it is asked for (importing one starts nothing).
+ */
+const ROLES: Record<string, () => Promise<Role>> = {
+  start: async () => {
+    const { SPEC, parseOptions, run } = await import("./roles/start.ts");
+    return { spec: SPEC, parseOptions, run };
+  },
+  cfe: async () => {
+    const { SPEC, parseOptions, run } = await import("./roles/cfe.ts");
+    return { spec: SPEC, parseOptions, run };
+  },
+  shard: async () => {
+    const { SPEC, parseOptions, run } = await import("./roles/shard.ts");
+    return { spec: SPEC, parseOptions, run };
+  },
+  shards: async () => {
+    const { SPEC, parseOptions, run } = await import("./roles/shards.ts");
+    return { spec: SPEC, parseOptions, run };
+  },
+  certs: async () => {
+    const { SPEC, parseOptions, run } = await import("./roles/certs.ts");
+    return { spec: SPEC, parseOptions, run };
+  },
+  set: () => clientCommand("set"),
+  get: () => clientCommand("get"),
+  del: () => clientCommand("del"),
+  ttl: () => clientCommand("ttl"),
+  stats: () => clientCommand("stats"),
+  health: () => clientCommand("health"),
+};
+
+/** What the command line asks for: help, or a role with its options. */
+export type Command =
+  | { help: string }
+  | (Logging & { role: string; options: unknown });
+
+/**
+ * Parses the command line of `main.ts`.
+ *
+ * @param argv The arguments after `main.ts`.
+ * @param cores The default number of workers.
+ * @param env Reads an environment variable (`GANACHE_<FLAG>`, etcd credentials).
+ * @throws {UsageError} on anything it cannot make sense of.
+ */
+export async function parseCommandLine(
+  argv: string[],
+  cores: number,
+  env: (name: string) => string | undefined = () => undefined,
+): Promise<Command> {
+  // `deno task cli -- set …` passes the `--` through.
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
+  const first = args[0];
+  if (first === "--help" || first === "-h" || first === "help") {
+    const roles = await Promise.all(Object.values(ROLES).map((load) => load()));
+    return { help: programHelp(roles.map((role) => role.spec)) };
+  }
+  if (first === undefined || first.startsWith("-")) {
+    return await parseArgsOf("start", args, cores, env);
+  }
+  if (!Object.hasOwn(ROLES, first)) {
+    throw new UsageError(`unknown role "${first}"`);
+  }
+  return await parseArgsOf(first, args.slice(1), cores, env);
+}
+
+async function parseArgsOf(
+  name: string,
+  args: string[],
+  cores: number,
+  env: (name: string) => string | undefined,
+): Promise<Command> {
+  const role = await ROLES[name]!();
+  const parsed = parseRole(args, {
+    name,
+    spec: role.spec,
+    toOptions: (values) => role.parseOptions(values, cores),
+    env,
+  });
+  return "help" in parsed ? parsed : { role: name, ...parsed };
+}
 
 /** Runs the command line and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let command;
   try {
-    command = parseCommandLine(
+    command = await parseCommandLine(
       argv,
       navigator.hardwareConcurrency,
       (name) => Deno.env.get(name),
@@ -25,48 +134,16 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`error: ${error.message}\nRun with --help for usage.`);
     return 2;
   }
-  if (command.role === "help") {
-    console.log(command.text);
+  if ("help" in command) {
+    console.log(command.help);
     return 0;
   }
   setLogLevel(command.logLevel);
   setLogFormat(command.logFormat);
   const warning = denoVersionWarning();
   if (warning) log.warn(warning);
-  switch (command.role) {
-    case "start": {
-      const { run } = await import("./roles/start.ts");
-      await run(command.options);
-      return 0;
-    }
-    case "cfe": {
-      const { run } = await import("./roles/cfe.ts");
-      await run(command.options);
-      return 0;
-    }
-    case "shard": {
-      const { run } = await import("./roles/shard.ts");
-      await run(command.options);
-      return 0;
-    }
-    case "shards": {
-      const { run } = await import("./roles/shards.ts");
-      return await run(command.options);
-    }
-    case "certs": {
-      const { run } = await import("./roles/certs.ts");
-      await run({
-        dir: command.dir,
-        force: command.force,
-        hosts: command.hosts,
-      });
-      return 0;
-    }
-    case "client": {
-      const { run } = await import("./roles/client_commands.ts");
-      return await run(command.options);
-    }
-  }
+  const role = await ROLES[command.role]!();
+  return await role.run(command.options) ?? 0;
 }
 
 if (import.meta.main) {

@@ -11,7 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { parseSize } from "../shared/args.ts";
+import { parseSize } from "../shared/flags.ts";
 import { ensureDevCerts } from "../shared/frontend/certs.ts";
 import { GanacheClient } from "../shared/client.ts";
 import { MAX_BATCH_ITEMS } from "../shared/wire/limits.ts";

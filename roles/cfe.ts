@@ -6,23 +6,76 @@
  *
  * @module
  */
-import type { CfeArgs } from "../shared/args.ts";
-import { connectEtcd } from "../shared/cluster/etcd.ts";
-import { prepareCerts, startFrontend } from "../shared/frontend/frontend.ts";
+import { connectEtcd, type EtcdOptions } from "../shared/cluster/etcd.ts";
+import {
+  ETCD_FLAGS,
+  etcdOptions,
+  SHARD_COUNT_FLAG,
+} from "../shared/cluster/etcd_flags.ts";
 import { HybridLogicalClock } from "../shared/cluster/hlc.ts";
-import { logger } from "../shared/ops/log.ts";
-import { Metrics, shardStatsOf } from "../shared/ops/metrics.ts";
 import { Membership } from "../shared/cluster/membership.ts";
 import { clusterShardCount } from "../shared/cluster/registry.ts";
 import { RemoteShard } from "../shared/cluster/remote_shard.ts";
-import { Router } from "../shared/shards/router.ts";
-import { serveUntilSignal } from "../shared/ops/signals.ts";
+import type { FlagValues, RoleSpec } from "../shared/flags.ts";
+import {
+  type FrontendOptions,
+  prepareCerts,
+  startFrontend,
+} from "../shared/frontend/frontend.ts";
+import {
+  FRONTEND_FLAGS,
+  frontendOptions,
+} from "../shared/frontend/frontend_flags.ts";
 import { clientCredentials, readTlsFiles } from "../shared/frontend/tls.ts";
+import { logger } from "../shared/ops/log.ts";
+import { Metrics, shardStatsOf } from "../shared/ops/metrics.ts";
+import { serveUntilSignal } from "../shared/ops/signals.ts";
+import { Router } from "../shared/shards/router.ts";
 
 const log = logger("cfe");
 
+/** What `cfe` takes on the command line. */
+export const SPEC: RoleSpec = {
+  usage: "cfe --etcd URLS [flags]",
+  summary:
+    "A cluster frontend: routes to the remote shards registered in etcd.",
+  positionals: [],
+  flags: {
+    ...FRONTEND_FLAGS,
+    ...ETCD_FLAGS,
+    shards: SHARD_COUNT_FLAG,
+    "shard-timeout-ms": {
+      type: "string",
+      default: "2000",
+      value: "MS",
+      help: "deadline of each call to a shard replica",
+    },
+  },
+};
+
 /** Options of the `cfe` role. */
-export type CfeOptions = CfeArgs;
+export interface CfeOptions extends FrontendOptions {
+  /** Where etcd is. */
+  etcd: EtcdOptions;
+  /** The shard count; creates the cluster configuration if there is none. */
+  shards?: number;
+  /** Deadline of each call to a shard replica, in ms. @default 2000 */
+  shardTimeoutMs: number;
+}
+
+/**
+ * The options of `cfe` from its parsed {@linkcode SPEC} flags.
+ *
+ * @throws {UsageError} without `--etcd`, or when a value is out of range.
+ */
+export function parseOptions(values: FlagValues): CfeOptions {
+  return {
+    ...frontendOptions(values),
+    etcd: etcdOptions(values),
+    shards: values.optionalInteger("shards", 1, 65536),
+    shardTimeoutMs: values.integer("shard-timeout-ms", 1, 3_600_000),
+  };
+}
 
 /** A running frontend. */
 export interface RunningCfe {

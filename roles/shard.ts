@@ -12,14 +12,12 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Etcd3 } from "etcd3";
-import { PEER_COMMON_NAMES } from "../shared/frontend/certs.ts";
-import type { ShardArgs } from "../shared/args.ts";
-import { connectEtcd } from "../shared/cluster/etcd.ts";
-import { prepareCerts } from "../shared/frontend/frontend.ts";
-import { startGrpcServer } from "../shared/frontend/grpc_server.ts";
-import { HealthService } from "../shared/frontend/health.ts";
-import { logger } from "../shared/ops/log.ts";
-import { Metrics, serveMetrics } from "../shared/ops/metrics.ts";
+import { connectEtcd, type EtcdOptions } from "../shared/cluster/etcd.ts";
+import {
+  ETCD_FLAGS,
+  etcdOptions,
+  SHARD_COUNT_FLAG,
+} from "../shared/cluster/etcd_flags.ts";
 import { ShardRegistrar } from "../shared/cluster/registrar.ts";
 import {
   clusterShardCount,
@@ -29,8 +27,16 @@ import {
   shardImplementation,
   toWrite,
 } from "../shared/cluster/shard_service.ts";
-import { serveUntilSignal } from "../shared/ops/signals.ts";
-import { ShardStore } from "../shared/store/store.ts";
+import {
+  type FlagValues,
+  listenFlags,
+  maxBytesFlag,
+  type RoleSpec,
+} from "../shared/flags.ts";
+import { PEER_COMMON_NAMES } from "../shared/frontend/certs.ts";
+import { prepareCerts } from "../shared/frontend/frontend.ts";
+import { startGrpcServer } from "../shared/frontend/grpc_server.ts";
+import { HealthService } from "../shared/frontend/health.ts";
 import {
   clientCredentials,
   readTlsFiles,
@@ -38,13 +44,17 @@ import {
   tlsChannelOptions,
   type TlsFiles,
 } from "../shared/frontend/tls.ts";
+import { logger } from "../shared/ops/log.ts";
+import { Metrics, serveMetrics } from "../shared/ops/metrics.ts";
+import { serveUntilSignal } from "../shared/ops/signals.ts";
 import { GANACHE_VERSION } from "../shared/ops/version.ts";
+import { ShardStore } from "../shared/store/store.ts";
+import type { EntriesResponse } from "../shared/wire/messages.ts";
 import {
   HEALTH_SERVICE,
   SHARD_SERVER_SERVICE,
   SHARD_SERVICE,
 } from "../shared/wire/services.ts";
-import type { EntriesResponse } from "../shared/wire/messages.ts";
 
 const log = logger("shard");
 
@@ -54,8 +64,88 @@ export const SHARD_SERVICE_NAME = "ganache.shard.Shard";
 /** How often expired entries are dropped, in milliseconds. */
 const PURGE_INTERVAL_MS = 1000;
 
+/** What `shard` takes on the command line. */
+export const SPEC: RoleSpec = {
+  usage: "shard --etcd URLS [flags]",
+  summary: "A remote shard process: one LRU, registered in etcd under a lease.",
+  positionals: [],
+  flags: {
+    ...listenFlags("40011"),
+    ...ETCD_FLAGS,
+    shard: {
+      type: "string",
+      value: "K",
+      help: "serve shard K (default: the shard with the fewest replicas)",
+    },
+    shards: SHARD_COUNT_FLAG,
+    advertise: {
+      type: "string",
+      value: "HOST:PORT",
+      help: "address to register in etcd (default: --host and the port)",
+    },
+    "max-bytes": maxBytesFlag("this replica's capacity"),
+    certs: {
+      type: "string",
+      default: "certs",
+      value: "DIR",
+      help:
+        "ca.crt, shard.crt, shard.key; generated on first start if there is no CA",
+    },
+    "lease-ttl": {
+      type: "string",
+      default: "5",
+      value: "SECONDS",
+      help: "registration lease TTL: how long a crashed shard stays listed",
+    },
+  },
+};
+
 /** Options of the `shard` role. */
-export type ShardOptions = ShardArgs;
+export interface ShardOptions {
+  /** Where etcd is. */
+  etcd: EtcdOptions;
+  /** A fixed shard number; by default the least-replicated one. */
+  shard?: number;
+  /** The cluster's shard count, if this process may create the configuration. */
+  shards?: number;
+  /** The interface to listen on. @default "127.0.0.1" */
+  host: string;
+  /** The port; 0 picks a free one. @default 40011 */
+  port: number;
+  /** The address to register; by default `host:port`. */
+  advertise?: string;
+  /** The store's byte budget. @default 256 MiB */
+  maxBytes: number;
+  /** Where `ca.crt`, `shard.crt` and `shard.key` are. @default "certs" */
+  certs: string;
+  /** Registration lease TTL in seconds. @default 5 */
+  leaseTtlSeconds: number;
+  /** How long shutdown waits for calls in flight, in ms. @default 5000 */
+  shutdownGraceMs: number;
+  /** Serve Prometheus metrics and health over HTTP on this port. */
+  metricsPort?: number;
+}
+
+/**
+ * The options of `shard` from its parsed {@linkcode SPEC} flags.
+ *
+ * @throws {UsageError} without `--etcd`, or when a value is out of range.
+ */
+export function parseOptions(values: FlagValues): ShardOptions {
+  return {
+    etcd: etcdOptions(values),
+    shard: values.optionalInteger("shard", 0, 65535),
+    shards: values.optionalInteger("shards", 1, 65536),
+    host: values.text("host")!,
+    port: values.integer("port", 0, 65535),
+    advertise: values.text("advertise"),
+    maxBytes: values.size("max-bytes"),
+    certs: values.text("certs")!,
+    leaseTtlSeconds: values.integer("lease-ttl", 1, 3600),
+    shutdownGraceMs: values.integer("shutdown-grace-ms", 0, 3_600_000),
+    metricsPort: values.optionalInteger("metrics-port", 0, 65535),
+  };
+}
 
 /** A running shard process. */
 export interface RunningShard {

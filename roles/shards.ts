@@ -4,25 +4,57 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import type { ShardsArgs } from "../shared/args.ts";
-import { connectEtcd } from "../shared/cluster/etcd.ts";
+import { connectEtcd, type EtcdOptions } from "../shared/cluster/etcd.ts";
+import { ETCD_FLAGS, etcdOptions } from "../shared/cluster/etcd_flags.ts";
 import {
   clusterShardCount,
   readRegistrations,
 } from "../shared/cluster/registry.ts";
-import type { ShardCounters } from "../shared/wire/messages.ts";
+import type { FlagValues, RoleSpec } from "../shared/flags.ts";
 import {
   clientCredentials,
   readTlsFiles,
   tlsChannelOptions,
 } from "../shared/frontend/tls.ts";
+import type { ShardCounters } from "../shared/wire/messages.ts";
 import { SHARD_SERVICE } from "../shared/wire/services.ts";
 
 /** How long to wait for each replica's counters, in ms. */
 const STATS_TIMEOUT_MS = 2000;
 
+/** What `shards` takes on the command line. */
+export const SPEC: RoleSpec = {
+  usage: "shards --etcd URLS [flags]",
+  summary:
+    "Print the cluster's shard map: shard, replicas, address, age, items, bytes.",
+  positionals: [],
+  flags: {
+    ...ETCD_FLAGS,
+    certs: {
+      type: "string",
+      default: "certs",
+      value: "DIR",
+      help: "ca.crt, cfe.crt, cfe.key (to ask each replica for its counters)",
+    },
+  },
+};
+
 /** Options of the `shards` role. */
-export type ShardsOptions = ShardsArgs;
+export interface ShardsOptions {
+  /** Where etcd is. */
+  etcd: EtcdOptions;
+  /** Where `ca.crt`, `cfe.crt` and `cfe.key` are. */
+  certs: string;
+}
+
+/**
+ * The options of `shards` from its parsed {@linkcode SPEC} flags.
+ *
+ * @throws {UsageError} without `--etcd`.
+ */
+export function parseOptions(values: FlagValues): ShardsOptions {
+  return { etcd: etcdOptions(values), certs: values.text("certs")! };
+}
 
 /** Prints one line per replica: shard, address, state, age, items, bytes. */
 export async function run(options: ShardsOptions): Promise<number> {

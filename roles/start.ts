@@ -4,26 +4,85 @@
  *
  * @module
  */
-import type { StartArgs } from "../shared/args.ts";
+import {
+  type FlagValues,
+  maxBytesFlag,
+  parseInteger,
+  type RoleSpec,
+} from "../shared/flags.ts";
 import {
   type FrontendOptions,
   prepareCerts,
   startFrontend,
 } from "../shared/frontend/frontend.ts";
+import {
+  FRONTEND_FLAGS,
+  frontendOptions,
+} from "../shared/frontend/frontend_flags.ts";
 import { FrontendThreads } from "../shared/frontend/frontend_threads.ts";
 import type { HealthService } from "../shared/frontend/health.ts";
 import { logger } from "../shared/ops/log.ts";
 import { Metrics, shardStatsOf } from "../shared/ops/metrics.ts";
-import { Router } from "../shared/shards/router.ts";
 import { serveUntilSignal } from "../shared/ops/signals.ts";
+import { Router } from "../shared/shards/router.ts";
 import { WorkerShard } from "../shared/shards/worker_shard.ts";
 
 const log = logger("start");
 
+/** What `start` takes on the command line. */
+export const SPEC: RoleSpec = {
+  usage: "start [flags]",
+  summary:
+    "Serve the cache: a TLS gRPC frontend with Web Worker shards (the default role).",
+  positionals: [],
+  flags: {
+    ...FRONTEND_FLAGS,
+    workers: {
+      type: "string",
+      default: "cores",
+      value: "N",
+      help: "number of worker shards (default: the number of cores)",
+    },
+    "max-bytes": maxBytesFlag("total cache capacity, split across shards"),
+    "frontend-threads": {
+      type: "string",
+      default: "1",
+      value: "N",
+      help:
+        "threads serving gRPC on the one port (reusePort, Linux); each routes to every worker shard",
+    },
+  },
+};
+
 /** Options of the `start` role. */
-export interface StartOptions extends StartArgs {
+export interface StartOptions extends FrontendOptions {
+  /** How many worker shards. @default the number of cores */
+  workers: number;
+  /** Total cache capacity in bytes, split evenly across shards. @default 256 MiB */
+  maxBytes: number;
+  /** Threads serving the frontend on one port (`reusePort`, Linux). @default 1 */
+  frontendThreads?: number;
   /** The shard worker module (tests pass one that can crash). */
   workerUrl?: URL;
+}
+
+/**
+ * The options of `start` from its parsed {@linkcode SPEC} flags.
+ *
+ * @param values The parsed flags.
+ * @param cores The default number of workers.
+ * @throws {UsageError} when a value is out of range.
+ */
+export function parseOptions(values: FlagValues, cores: number): StartOptions {
+  const workers = values.text("workers");
+  return {
+    ...frontendOptions(values),
+    workers: workers === "cores"
+      ? cores
+      : parseInteger("workers", workers!, 1, 1024),
+    maxBytes: values.size("max-bytes"),
+    frontendThreads: values.integer("frontend-threads", 1, 64),
+  };
 }
 
 /** A running embedded service. */

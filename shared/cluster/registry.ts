@@ -10,11 +10,12 @@
  * - `ganache/claim`: bumped by every shard that claims a shard number.
  *
  * `shared/cluster/` is what a cluster of processes adds to one process:
- * connecting to etcd (`etcd.ts`), this registry, a shard process's
- * registration (`registrar.ts`) and the frontends' view of it
- * (`membership.ts`), the remote shard a frontend calls (`remote_shard.ts`),
- * the service a shard process answers with (`shard_service.ts`), and the
- * hybrid logical clock that versions writes to replicas (`hlc.ts`).
+ * connecting to etcd (`etcd.ts`) and the flags that say where it is
+ * (`etcd_flags.ts`), this registry, a shard process's registration
+ * (`registrar.ts`) and the frontends' view of it (`membership.ts`), the
+ * remote shard a frontend calls (`remote_shard.ts`), the service a shard
+ * process answers with (`shard_service.ts`), and the hybrid logical clock
+ * that versions writes to replicas (`hlc.ts`).
  *
  * @module
  */

@@ -5,9 +5,9 @@
  * `shared/frontend/` is the server side that clients meet: this frontend,
  * its gRPC server (`grpc_server.ts`), the `ganache.cfe.CFE` handlers
  * (`cfe_service.ts`), the health service (`health.ts`), TLS, certificates
- * and the ACL (`tls.ts`, `certs.ts`, `acl.ts`), and the extra frontend
- * threads of `start` (`frontend_threads.ts`, `frontend_thread.ts` and their
- * protocol).
+ * and the ACL (`tls.ts`, `certs.ts`, `acl.ts`), the flags of a frontend
+ * (`frontend_flags.ts`), and the extra frontend threads of `start`
+ * (`frontend_threads.ts`, `frontend_thread.ts` and their protocol).
  *
  * @module
  */

@@ -1,0 +1,422 @@
+/** Unit tests of the command line: each role's flags, as main.ts parses them. */
+import assert from "node:assert/strict";
+import { type Command, parseCommandLine } from "./main.ts";
+import { programHelp, roleHelp, UsageError } from "./shared/flags.ts";
+import { SPEC as CERTS } from "./roles/certs.ts";
+import { SPEC as CFE } from "./roles/cfe.ts";
+import { SPECS as CLIENT_COMMANDS } from "./roles/client_commands.ts";
+import { SPEC as SHARD } from "./roles/shard.ts";
+import { SPEC as SHARDS } from "./roles/shards.ts";
+import { SPEC as START } from "./roles/start.ts";
+
+/** Awaits `promise`, asserts it rejects with a UsageError, and returns that error. */
+async function usageError(promise: Promise<unknown>): Promise<UsageError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof UsageError, `not a UsageError: ${error}`);
+    return error;
+  }
+  assert.fail("expected a UsageError");
+}
+
+/** The options of a parsed role, as the type the test expects. */
+function optionsOf<T>(command: Command, role: string): T {
+  assert.ok("role" in command, "expected a role, not help");
+  assert.equal(command.role, role);
+  return command.options as T;
+}
+
+Deno.test("no arguments start the service with the defaults", async () => {
+  assert.deepEqual(await parseCommandLine([], 6), {
+    role: "start",
+    logLevel: "info",
+    logFormat: "text",
+    options: {
+      host: "127.0.0.1",
+      port: 40001,
+      workers: 6,
+      maxBytes: 268435456,
+      frontendThreads: 1,
+      maxValueBytes: 4194304,
+      certs: "certs",
+      clientCa: undefined,
+      clientAuth: true,
+      acl: undefined,
+      shutdownGraceMs: 5000,
+      metricsPort: undefined,
+    },
+  });
+});
+
+Deno.test("workers default to the number of cores given", async () => {
+  const options = optionsOf<{ workers: number }>(
+    await parseCommandLine(["start"], 3),
+    "start",
+  );
+  assert.equal(options.workers, 3);
+});
+
+Deno.test("flags without a role are flags of start", async () => {
+  const command = await parseCommandLine(
+    [
+      "--port",
+      "0",
+      "--host",
+      "0.0.0.0",
+      "--workers",
+      "2",
+      "--log-level",
+      "debug",
+    ],
+    8,
+  );
+  const options = optionsOf<{ port: number; host: string; workers: number }>(
+    command,
+    "start",
+  );
+  assert.equal("logLevel" in command && command.logLevel, "debug");
+  assert.equal(options.port, 0);
+  assert.equal(options.host, "0.0.0.0");
+  assert.equal(options.workers, 2);
+});
+
+Deno.test("a client command drops a leading -- and parses its positionals and --ttl", async () => {
+  assert.deepEqual(
+    await parseCommandLine(["--", "set", "demo", "k", "v", "--ttl", "500"], 4),
+    {
+      role: "set",
+      logLevel: "info",
+      logFormat: "text",
+      options: {
+        command: "set",
+        args: ["demo", "k", "v"],
+        addr: "127.0.0.1:40001",
+        certs: "certs",
+        serverName: undefined,
+        timeoutMs: 5000,
+        ttlMs: 500,
+      },
+    },
+  );
+});
+
+Deno.test("set without --ttl has ttlMs 0 (no expiry)", async () => {
+  const options = optionsOf<{ ttlMs: number }>(
+    await parseCommandLine(["set", "demo", "k", "v"], 4),
+    "set",
+  );
+  assert.equal(options.ttlMs, 0);
+});
+
+Deno.test("client flags are parsed: --addr, --certs, --server-name, --timeout-ms", async () => {
+  const command = await parseCommandLine([
+    "get",
+    "demo",
+    "k",
+    "--addr",
+    "cache:9",
+    "--certs",
+    "/c",
+    "--server-name",
+    "cfe",
+    "--timeout-ms",
+    "250",
+  ], 4);
+  assert.deepEqual(command, {
+    role: "get",
+    logLevel: "info",
+    logFormat: "text",
+    options: {
+      command: "get",
+      args: ["demo", "k"],
+      addr: "cache:9",
+      certs: "/c",
+      serverName: "cfe",
+      timeoutMs: 250,
+      ttlMs: 0,
+    },
+  });
+});
+
+Deno.test("--no-client-auth turns client certificates off", async () => {
+  const options = optionsOf<{ clientAuth: boolean }>(
+    await parseCommandLine(["start", "--no-client-auth"], 4),
+    "start",
+  );
+  assert.equal(options.clientAuth, false);
+});
+
+Deno.test("certs role takes --certs, --force and --hosts", async () => {
+  assert.deepEqual(
+    await parseCommandLine(
+      ["certs", "--certs", "x", "--force", "--hosts", "cfe, shard1,"],
+      4,
+    ),
+    {
+      role: "certs",
+      logLevel: "info",
+      logFormat: "text",
+      options: { dir: "x", force: true, hosts: ["cfe", "shard1"] },
+    },
+  );
+  assert.deepEqual(await parseCommandLine(["certs"], 4), {
+    role: "certs",
+    logLevel: "info",
+    logFormat: "text",
+    options: { dir: "certs", force: false, hosts: [] },
+  });
+});
+
+Deno.test("shard and cfe read etcd, the shard count and their own flags; credentials come from the environment", async () => {
+  const env = (name: string) =>
+    ({ GANACHE_ETCD_USER: "u", GANACHE_ETCD_PASSWORD: "p" })[name];
+  const etcd = {
+    urls: ["http://a:2379", "http://b:2379"],
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    user: "u",
+    password: "p",
+  };
+  assert.deepEqual(
+    await parseCommandLine(
+      ["shard", "--etcd", "http://a:2379, http://b:2379", "--shards", "4"],
+      2,
+      env,
+    ),
+    {
+      role: "shard",
+      logLevel: "info",
+      logFormat: "text",
+      options: {
+        etcd,
+        shard: undefined,
+        shards: 4,
+        host: "127.0.0.1",
+        port: 40011,
+        advertise: undefined,
+        maxBytes: 268435456,
+        certs: "certs",
+        leaseTtlSeconds: 5,
+        shutdownGraceMs: 5000,
+        metricsPort: undefined,
+      },
+    },
+  );
+  const cfe = optionsOf<{ etcd: unknown; shards?: number; port: number }>(
+    await parseCommandLine(
+      ["cfe", "--etcd", "http://a:2379,http://b:2379"],
+      2,
+      env,
+    ),
+    "cfe",
+  );
+  assert.deepEqual(cfe.etcd, etcd);
+  assert.equal(cfe.shards, undefined);
+  assert.equal(cfe.port, 40001);
+  for (const role of ["cfe", "shard", "shards"]) {
+    assert.equal(
+      (await usageError(parseCommandLine([role], 2))).message,
+      `${role} needs --etcd URLS`,
+    );
+  }
+});
+
+Deno.test("sizes accept binary and decimal units and plain byte counts", async () => {
+  const cases: [string, number][] = [
+    ["512MiB", 536870912],
+    ["1GiB", 1073741824],
+    ["1000", 1000],
+    ["10kb", 10000],
+    ["64 KiB", 65536],
+    ["3MB", 3000000],
+    ["7b", 7],
+  ];
+  for (const [text, bytes] of cases) {
+    const options = optionsOf<{ maxBytes: number; maxValueBytes: number }>(
+      await parseCommandLine(
+        ["start", "--max-bytes", text, "--max-value-bytes", text],
+        4,
+      ),
+      "start",
+    );
+    assert.equal(options.maxBytes, bytes, text);
+    assert.equal(options.maxValueBytes, bytes, text);
+  }
+});
+
+Deno.test("an unknown role is a usage error", async () => {
+  assert.equal(
+    (await usageError(parseCommandLine(["launch"], 4))).message,
+    'unknown role "launch"',
+  );
+});
+
+Deno.test("a port over 65535 is a usage error", async () => {
+  assert.equal(
+    (await usageError(parseCommandLine(["--port", "70000"], 4))).message,
+    '--port must be a whole number from 0 to 65535: received "70000"',
+  );
+});
+
+Deno.test("zero workers is a usage error", async () => {
+  assert.equal(
+    (await usageError(parseCommandLine(["start", "--workers", "0"], 4)))
+      .message,
+    '--workers must be a whole number from 1 to 1024: received "0"',
+  );
+});
+
+Deno.test("a size that is not a size is a usage error", async () => {
+  assert.equal(
+    (await usageError(parseCommandLine(["--max-bytes", "lots"], 4))).message,
+    '--max-bytes must be a size such as 1048576, 64MiB or 1GiB: received "lots"',
+  );
+});
+
+Deno.test("an unknown flag is a usage error naming the role and the flag", async () => {
+  assert.match(
+    (await usageError(parseCommandLine(["start", "--nope"], 4))).message,
+    /^start: Unknown option '--nope'/,
+  );
+  assert.match(
+    (await usageError(parseCommandLine(["get", "a", "b", "--ttl", "5"], 4)))
+      .message,
+    /^get: Unknown option '--ttl'/,
+  );
+});
+
+Deno.test("the wrong number of positionals is a usage error", async () => {
+  assert.equal(
+    (await usageError(parseCommandLine(["get", "demo"], 4))).message,
+    "get takes NS KEY: received 1 argument(s)",
+  );
+  assert.equal(
+    (await usageError(parseCommandLine(["get", "demo", "k", "extra"], 4)))
+      .message,
+    "get takes NS KEY: received 3 argument(s)",
+  );
+  assert.equal(
+    (await usageError(parseCommandLine(["stats", "x"], 4))).message,
+    "stats takes no arguments: received 1 argument(s)",
+  );
+});
+
+Deno.test("an unknown log level is a usage error", async () => {
+  assert.equal(
+    (await usageError(parseCommandLine(["--log-level", "loud"], 4))).message,
+    '--log-level must be one of debug, info, warn, error, silent: received "loud"',
+  );
+});
+
+Deno.test("a bad --ttl is a usage error", async () => {
+  assert.equal(
+    (await usageError(
+      parseCommandLine(["set", "demo", "k", "v", "--ttl", "soon"], 4),
+    )).message,
+    '--ttl must be a whole number from 0 to 9007199254740991: received "soon"',
+  );
+});
+
+Deno.test("--help on the program lists every role", async () => {
+  const help = programHelp([
+    START,
+    CFE,
+    SHARD,
+    SHARDS,
+    CERTS,
+    ...Object.values(CLIENT_COMMANDS),
+  ]);
+  for (const argv of [["--help"], ["-h"], ["help"], ["--", "--help"]]) {
+    assert.deepEqual(
+      await parseCommandLine(argv, 4),
+      { help },
+      argv.join(" "),
+    );
+  }
+  for (
+    const usage of [
+      "start [flags]",
+      "certs [flags]",
+      "set NS KEY VALUE [flags]",
+      "get NS KEY [flags]",
+      "del NS KEY [flags]",
+      "ttl NS KEY [flags]",
+      "stats [flags]",
+    ]
+  ) {
+    assert.ok(help.includes(usage), usage);
+  }
+});
+
+Deno.test("--help on a role shows that role's flags", async () => {
+  const start = await parseCommandLine(["start", "--help"], 4);
+  assert.deepEqual(start, { help: roleHelp(START) });
+  assert.ok("help" in start);
+  assert.ok(start.help.startsWith("Usage: main.ts start [flags]"));
+  for (
+    const flag of [
+      "--max-bytes SIZE",
+      "--max-value-bytes SIZE",
+      "--port PORT",
+      "--no-client-auth",
+      "--log-level LEVEL",
+      "[default: 256MiB]",
+    ]
+  ) {
+    assert.ok(start.help.includes(flag), flag);
+  }
+  const set = await parseCommandLine(["set", "--help"], 4);
+  assert.ok("help" in set);
+  assert.ok(set.help.includes("--ttl MS"));
+  assert.ok(!set.help.includes("--max-bytes"));
+  // Flags without a role are start's, --help included.
+  assert.deepEqual(await parseCommandLine(["--port", "1", "--help"], 4), {
+    help: roleHelp(START),
+  });
+});
+
+Deno.test({
+  name: "a role named like an Object.prototype member is an unknown role",
+  async fn() {
+    for (const role of ["toString", "constructor", "__proto__"]) {
+      assert.equal(
+        (await usageError(parseCommandLine([role], 4))).message,
+        `unknown role "${role}"`,
+      );
+    }
+  },
+});
+
+Deno.test("GANACHE_<FLAG> sets a flag, and the command line wins over it", async () => {
+  const env = (name: string) =>
+    ({
+      GANACHE_PORT: "4100",
+      GANACHE_MAX_BYTES: "1GiB",
+      GANACHE_NO_CLIENT_AUTH: "true",
+    })[name];
+  type Options = { port: number; maxBytes: number; clientAuth: boolean };
+  const fromEnv = optionsOf<Options>(
+    await parseCommandLine(["start"], 2, env),
+    "start",
+  );
+  assert.equal(fromEnv.port, 4100);
+  assert.equal(fromEnv.maxBytes, 1024 ** 3);
+  assert.equal(fromEnv.clientAuth, false);
+  const flagWins = optionsOf<Options>(
+    await parseCommandLine(["start", "--port", "4200"], 2, env),
+    "start",
+  );
+  assert.equal(flagWins.port, 4200);
+  assert.match(
+    (await usageError(
+      parseCommandLine(
+        ["start"],
+        2,
+        (n) => n === "GANACHE_PORT" ? "x" : undefined,
+      ),
+    )).message,
+    /--port must be a whole number/,
+  );
+});

@@ -1,0 +1,355 @@
+/**
+ * The command-line flags of a role: how a role declares them (a
+ * {@linkcode RoleSpec}), how they are parsed (`node:util` `parseArgs`, then
+ * `GANACHE_<FLAG>`, then the default) and how they are printed as help.
+ * Each role declares its own flags beside its `run`; the flags several
+ * roles share live here (logging, listening, capacity) or beside what they
+ * configure (`frontend/frontend_flags.ts`, `cluster/etcd_flags.ts`).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  isLogFormat,
+  isLogLevel,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from "./ops/log.ts";
+
+/** A usage mistake: printed with a hint, exit code 2. */
+export class UsageError extends Error {
+  /** @param message What was wrong with the command line. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** One flag of a role. */
+export interface Flag {
+  /** A string flag takes a value; a boolean one is present or not. */
+  type: "string" | "boolean";
+  /** The value shown as `[default: …]`. */
+  default?: string;
+  /** The value placeholder shown in help, e.g. `PORT`. */
+  value?: string;
+  /** What it does, for help. */
+  help: string;
+}
+
+/** A role's flags by name (without `--`), in the order help lists them. */
+export type Flags = Record<string, Flag>;
+
+/** What a role takes on the command line, and what its help says. */
+export interface RoleSpec {
+  /** e.g. `set NS KEY VALUE [flags]`. */
+  usage: string;
+  /** One line on what the role does. */
+  summary: string;
+  /** Its positional arguments, by name, in order. */
+  positionals: string[];
+  /** Its own flags (`--log-level`, `--log-format` and `--help` are added). */
+  flags: Flags;
+}
+
+/** The flags every role takes. */
+const COMMON: Flags = {
+  "log-level": {
+    type: "string",
+    default: "info",
+    value: "LEVEL",
+    help: `one of ${LOG_LEVELS.join(", ")}`,
+  },
+  "log-format": {
+    type: "string",
+    default: "text",
+    value: "FORMAT",
+    help: `one of ${LOG_FORMATS.join(", ")}: one line per event`,
+  },
+  help: { type: "boolean", help: "show this help" },
+};
+
+/**
+ * The flags of a process that listens: where, and how it stops.
+ *
+ * @param port The default port.
+ */
+export function listenFlags(port: string): Flags {
+  return {
+    host: {
+      type: "string",
+      default: "127.0.0.1",
+      value: "HOST",
+      help: "interface to listen on",
+    },
+    port: {
+      type: "string",
+      default: port,
+      value: "PORT",
+      help: "port to listen on (0 picks a free one)",
+    },
+    "shutdown-grace-ms": {
+      type: "string",
+      default: "5000",
+      value: "MS",
+      help: "how long SIGINT/SIGTERM waits for calls in flight",
+    },
+    "metrics-port": {
+      type: "string",
+      value: "PORT",
+      help:
+        "serve Prometheus /metrics, /healthz and /readyz over HTTP on this port (default: off)",
+    },
+  };
+}
+
+/**
+ * The `--max-bytes` flag of a role that holds data.
+ *
+ * @param help What the capacity is of.
+ */
+export function maxBytesFlag(help: string): Flag {
+  return {
+    type: "string",
+    default: "256MiB",
+    value: "SIZE",
+    help: `${help} (e.g. 512MiB, 2GiB)`,
+  };
+}
+
+/**
+ * A role's flags after parsing. Each value comes from the command line,
+ * else from `GANACHE_<FLAG>`, else from the flag's default.
+ */
+export interface FlagValues {
+  /** The role the flags were given to, for messages. */
+  readonly role: string;
+  /** The positional arguments, as many as the role takes. */
+  readonly positionals: string[];
+  /** A string flag's value; `undefined` when unset and without default. */
+  text(name: string): string | undefined;
+  /** A boolean flag: given, or `GANACHE_<FLAG>` is 1, true, yes or on. */
+  boolean(name: string): boolean;
+  /**
+   * A whole-number flag within bounds.
+   *
+   * @throws {UsageError} when it is not one.
+   */
+  integer(name: string, min: number, max: number): number;
+  /**
+   * Like {@linkcode FlagValues.integer}, or `undefined` when unset.
+   *
+   * @throws {UsageError} when it is set and not a whole number in bounds.
+   */
+  optionalInteger(name: string, min: number, max: number): number | undefined;
+  /**
+   * A byte-size flag (see {@linkcode parseSize}).
+   *
+   * @throws {UsageError} when it is not one.
+   */
+  size(name: string): number;
+  /** An environment variable that no flag sets (etcd credentials). */
+  env(name: string): string | undefined;
+}
+
+/** How a role logs, from `--log-level` and `--log-format`. */
+export interface Logging {
+  /** The least severe level printed. */
+  logLevel: LogLevel;
+  /** Text or JSON lines. */
+  logFormat: LogFormat;
+}
+
+/** A role's command line, parsed: its help, or its logging and options. */
+export type ParsedRole<T> = { help: string } | (Logging & { options: T });
+
+/**
+ * The environment variable that sets a flag: `GANACHE_` and the flag in
+ * capitals, dashes as underscores (`--max-bytes` is `GANACHE_MAX_BYTES`).
+ */
+export function envName(flag: string): string {
+  return `GANACHE_${flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+/**
+ * The program's help text: every role's usage and summary.
+ *
+ * @param roles The roles, in the order to list them.
+ */
+export function programHelp(roles: RoleSpec[]): string {
+  const width = Math.max(...roles.map((r) => r.usage.length));
+  return [
+    "Ganache: a distributed in-memory cache with TLS auth.",
+    "",
+    "Usage: deno task start [flags]          (same as: main.ts start)",
+    "       deno task cli -- <role> [args] [flags]",
+    "",
+    "Roles:",
+    ...roles.map((r) => `  ${r.usage.padEnd(width)}  ${r.summary}`),
+    "",
+    "Run '<role> --help' for a role's flags. Every flag can also be set as",
+    "GANACHE_<FLAG> (e.g. GANACHE_MAX_BYTES=1GiB); a flag on the command line wins.",
+  ].join("\n");
+}
+
+/** A role's help text: its usage, summary and flags. */
+export function roleHelp(spec: RoleSpec): string {
+  const flags = { ...spec.flags, ...COMMON };
+  const lines = Object.entries(flags).map(([name, flag]) => {
+    const left = `--${name}${flag.value ? ` ${flag.value}` : ""}`;
+    const def = flag.default !== undefined ? ` [default: ${flag.default}]` : "";
+    return `  ${left.padEnd(26)} ${flag.help}${def}`;
+  });
+  return [
+    `Usage: main.ts ${spec.usage}`,
+    "",
+    spec.summary,
+    "",
+    "Flags (each also from GANACHE_<FLAG>, e.g. --log-level from GANACHE_LOG_LEVEL; the command line wins):",
+    ...lines,
+  ]
+    .join("\n");
+}
+
+/** Options of {@linkcode parseRole}. */
+export interface ParseRoleOptions<T> {
+  /** The role's name, for messages. */
+  name: string;
+  /** What the role takes. */
+  spec: RoleSpec;
+  /** Turns the parsed flags into the role's options. */
+  toOptions: (values: FlagValues) => T;
+  /** Reads an environment variable. @default one that finds none */
+  env?: (name: string) => string | undefined;
+}
+
+/**
+ * Parses the arguments of one role: its flags and the common ones, then its
+ * positionals, then (through `toOptions`) its options.
+ *
+ * @param args The arguments after the role's name.
+ * @param options The role, and where the environment comes from.
+ * @throws {UsageError} on anything it cannot make sense of.
+ */
+export function parseRole<T>(
+  args: string[],
+  options: ParseRoleOptions<T>,
+): ParsedRole<T> {
+  const { name: role, spec, toOptions, env = () => undefined } = options;
+  const flags = { ...spec.flags, ...COMMON };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: Object.fromEntries(
+        Object.entries(flags).map((
+          [name, flag],
+        ) => [name, { type: flag.type }]),
+      ),
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(`${role}: ${(error as Error).message}`);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) return { help: roleHelp(spec) };
+  // A flag on the command line wins over GANACHE_<FLAG>, which wins over the default.
+  const text = (name: string) => {
+    const value = values[name];
+    if (typeof value === "string") return value;
+    return env(envName(name)) ?? flags[name]?.default;
+  };
+  const oneOf = <L extends string>(
+    name: string,
+    allowed: readonly L[],
+    is: (value: string) => value is L,
+  ): L => {
+    const value = text(name)!;
+    if (is(value)) return value;
+    throw new UsageError(
+      `--${name} must be one of ${allowed.join(", ")}: received "${value}"`,
+    );
+  };
+  const logLevel = oneOf("log-level", LOG_LEVELS, isLogLevel);
+  const logFormat = oneOf("log-format", LOG_FORMATS, isLogFormat);
+  if (parsed.positionals.length !== spec.positionals.length) {
+    throw new UsageError(
+      `${role} takes ${
+        spec.positionals.join(" ") || "no arguments"
+      }: received ${parsed.positionals.length} argument(s)`,
+    );
+  }
+  const integer = (name: string, min: number, max: number) =>
+    parseInteger(name, text(name)!, min, max);
+  const parsedOptions = toOptions({
+    role,
+    positionals: parsed.positionals,
+    text,
+    boolean: (name) =>
+      values[name] === true ||
+      (values[name] === undefined &&
+        /^(1|true|yes|on)$/i.test(env(envName(name)) ?? "")),
+    integer,
+    optionalInteger: (name, min, max) =>
+      text(name) === undefined ? undefined : integer(name, min, max),
+    size: (name) => parseSize(name, text(name)!),
+    env,
+  });
+  return { logLevel, logFormat, options: parsedOptions };
+}
+
+/**
+ * Parses a whole number within bounds.
+ *
+ * @throws {UsageError} when it is not one.
+ */
+export function parseInteger(
+  name: string,
+  text: string,
+  min: number,
+  max: number,
+): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      `--${name} must be a whole number from ${min} to ${max}: received "${text}"`,
+    );
+  }
+  return n;
+}
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/**
+ * Parses a byte size: a whole number with an optional unit (`B`, `KB`,
+ * `MB`, `GB`, `KiB`, `MiB`, `GiB`).
+ *
+ * @example
+ * ```ts
+ * parseSize("max-bytes", "256MiB"); // 268435456
+ * ```
+ * @throws {UsageError} when it is not one.
+ */
+export function parseSize(name: string, text: string): number {
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = UNITS[match?.[2]?.toLowerCase() ?? "?"];
+  const n = match && unit ? Number(match[1]) * unit : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(
+      `--${name} must be a size such as 1048576, 64MiB or 1GiB: received "${text}"`,
+    );
+  }
+  return n;
+}

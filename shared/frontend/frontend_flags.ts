@@ -1,0 +1,60 @@
+/**
+ * The flags of a frontend (`start` and `cfe`): where it listens, its
+ * certificates and client authentication, its ACL and its largest value.
+ *
+ * @module
+ */
+import { type Flags, type FlagValues, listenFlags } from "../flags.ts";
+import type { FrontendOptions } from "./frontend.ts";
+
+/** The flags of a frontend, in the order help lists them. */
+export const FRONTEND_FLAGS: Flags = {
+  ...listenFlags("40001"),
+  "max-value-bytes": {
+    type: "string",
+    default: "4MiB",
+    value: "SIZE",
+    help: "largest value accepted (type URL included)",
+  },
+  certs: {
+    type: "string",
+    default: "certs",
+    value: "DIR",
+    help:
+      "ca.crt, cfe.crt, cfe.key; generated on first start if there is no CA",
+  },
+  "client-ca": {
+    type: "string",
+    value: "FILE",
+    help: "CA that client certificates must chain to (default: <certs>/ca.crt)",
+  },
+  "no-client-auth": {
+    type: "boolean",
+    help: "accept TLS clients without a certificate, as the original did",
+  },
+  acl: {
+    type: "string",
+    value: "FILE",
+    help:
+      'JSON map from client certificate CN to namespaces, e.g. {"client":["demo"]}',
+  },
+};
+
+/**
+ * A frontend's options from its parsed {@linkcode FRONTEND_FLAGS}.
+ *
+ * @throws {UsageError} when a value is out of range.
+ */
+export function frontendOptions(values: FlagValues): FrontendOptions {
+  return {
+    host: values.text("host")!,
+    port: values.integer("port", 0, 65535),
+    maxValueBytes: values.size("max-value-bytes"),
+    certs: values.text("certs")!,
+    clientCa: values.text("client-ca"),
+    clientAuth: !values.boolean("no-client-auth"),
+    metricsPort: values.optionalInteger("metrics-port", 0, 65535),
+    acl: values.text("acl"),
+    shutdownGraceMs: values.integer("shutdown-grace-ms", 0, 3_600_000),
+  };
+}
