@@ -30,7 +30,7 @@ function measure() {
 }
 
 const before = measure();
-const store = new ShardStore({ maxBytes: 4 * 1024 * 1024 * 1024 });
+const store = new ShardStore({ maxBytes: 3 * 1024 * 1024 * 1024 });
 const typeUrl = BYTES_TYPE_URL;
 for (let i = 0; i < entries; i++) {
   // A namespace of 4 characters and a 14-character key: "4:demo" + 14 = 20.

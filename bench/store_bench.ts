@@ -8,7 +8,7 @@
  * @module
  */
 import { cacheKey } from "../shared/wire/cache_key.ts";
-import { ShardStore } from "../shared/store/store.ts";
+import { entryBytes, ShardStore } from "../shared/store/store.ts";
 import { encodeBytes } from "../shared/wire/values.ts";
 
 const KEYS = 100_000;
@@ -17,12 +17,16 @@ const keys = Array.from(
   (_, i) => cacheKey("bench", `key-${i}`),
 );
 const value = encodeBytes(new Uint8Array(100));
-const entryBytes = keys[0]!.length + value.typeUrl.length + value.value.length;
+const entry = entryBytes(
+  keys[0]!.length,
+  value.typeUrl.length,
+  value.value.length,
+);
 
 const map = new Map<string, typeof value>();
 const store = new ShardStore({ maxBytes: 1024 * 1024 * 1024 });
 /** Holds a tenth of the keys: every write evicts. */
-const small = new ShardStore({ maxBytes: entryBytes * (KEYS / 10) });
+const small = new ShardStore({ maxBytes: entry * (KEYS / 10) });
 for (const key of keys) {
   map.set(key, value);
   store.set({ key, value, ttlMs: 0 });
@@ -64,15 +68,15 @@ Deno.bench({
 Deno.bench({
   name: "ShardStore.set (overwrite, no eviction)",
   group: "set",
-  fn: () => store.set({ key: nextKey(), value, ttlMs: 0 }),
+  fn: () => void store.set({ key: nextKey(), value, ttlMs: 0 }),
 });
 Deno.bench({
   name: "ShardStore.set (evicts on every write)",
   group: "set",
-  fn: () => small.set({ key: nextKey(), value, ttlMs: 0 }),
+  fn: () => void small.set({ key: nextKey(), value, ttlMs: 0 }),
 });
 Deno.bench({
   name: "ShardStore.set with a TTL",
   group: "set",
-  fn: () => store.set({ key: nextKey(), value, ttlMs: 60_000 }),
+  fn: () => void store.set({ key: nextKey(), value, ttlMs: 60_000 }),
 });

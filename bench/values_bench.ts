@@ -1,16 +1,11 @@
 /**
- * Value encoding: the typed client's `Any` wrappers and the store's packed
- * form, against a plain UTF-8 encode of the same text.
+ * Value encoding: the typed client's `Any` wrappers, against a plain UTF-8
+ * encode of the same text.
  *
  * Run: deno bench bench/values_bench.ts
  *
  * @module
  */
-import {
-  packValue,
-  TypeUrlTable,
-  unpackValue,
-} from "../shared/store/packed_value.ts";
 import {
   decodeString,
   encodeInt64,
@@ -20,8 +15,6 @@ import {
 const text = "x".repeat(100);
 const utf8 = new TextEncoder();
 const encoded = encodeString(text);
-const table = new TypeUrlTable();
-const packed = packValue(table, encoded.typeUrl, encoded.value, undefined);
 
 Deno.bench({
   name: "TextEncoder.encode",
@@ -43,21 +36,4 @@ Deno.bench({
   name: "decodeString",
   group: "encode a 100-character string",
   fn: () => void decodeString(encoded),
-});
-
-Deno.bench({
-  name: "Uint8Array copy",
-  group: "store packing (102-byte value)",
-  baseline: true,
-  fn: () => void encoded.value.slice(),
-});
-Deno.bench({
-  name: "packValue",
-  group: "store packing (102-byte value)",
-  fn: () => void packValue(table, encoded.typeUrl, encoded.value, undefined),
-});
-Deno.bench({
-  name: "unpackValue",
-  group: "store packing (102-byte value)",
-  fn: () => void unpackValue(table, packed),
 });

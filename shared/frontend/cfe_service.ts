@@ -228,7 +228,7 @@ export function cfeImplementation(
           ...await shard.stats(),
         })),
       );
-      return { shards };
+      return { shards, residentBytes: Deno.memoryUsage().rss };
     }),
   };
 }

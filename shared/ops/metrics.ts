@@ -77,6 +77,16 @@ export class Metrics {
       help: "1 while etcd answers, 0 while it does not",
       registers,
     });
+    new client.Gauge({
+      name: "process_resident_memory_bytes",
+      help: "Resident memory of the process, every thread included",
+      registers,
+      // Every frontend thread reports the same process: never sum them.
+      aggregator: "max",
+      collect() {
+        this.set(Deno.memoryUsage().rss);
+      },
+    });
     if (shards) this.#shardMetrics(shards);
   }
 
@@ -132,8 +142,18 @@ export class Metrics {
         "Entries removed because their TTL ran out",
       ],
       ["items", "ganache_cache_items", "Entries held"],
-      ["bytes", "ganache_cache_bytes", "Bytes charged for the entries held"],
+      [
+        "bytes",
+        "ganache_cache_bytes",
+        "Bytes of memory the entries take: chunks and index",
+      ],
       ["capacityBytes", "ganache_cache_capacity_bytes", "The byte budget"],
+      ["indexBytes", "ganache_cache_index_bytes", "Bytes of the hash index"],
+      [
+        "arenaBytes",
+        "ganache_cache_arena_bytes",
+        "Bytes of the arena ever handed out (resident)",
+      ],
     ];
     for (const [field, name, help] of fields) {
       const isCounter = name.endsWith("_total");

@@ -1,4 +1,4 @@
-/** Unit tests of {@linkcode ShardStore}: LRU by bytes, TTL and counters. */
+/** Unit tests of {@linkcode ShardStore}: LRU by bytes, TTL, versions and counters. */
 import assert from "node:assert/strict";
 import { ResourceExhaustedError, Status } from "../wire/errors.ts";
 import { ShardStore } from "./store.ts";
@@ -20,11 +20,19 @@ function write(
   };
 }
 
-/** The bytes a write is charged for, counted independently of the store. */
+/** An empty store's index: 8 slots of 8 bytes. */
+const INDEX = 64;
+
+/**
+ * The bytes a write is charged for, counted independently of the store: a
+ * 40-byte header, the UTF-8 key and type URL and the value, rounded up to
+ * 8, and never less than the arena's 48-byte smallest chunk.
+ */
 function charged(w: ShardWrite): number {
   const encoder = new TextEncoder();
-  return encoder.encode(w.key).length + encoder.encode(w.value.typeUrl).length +
-    w.value.value.byteLength;
+  const raw = 40 + encoder.encode(w.key).length +
+    encoder.encode(w.value.typeUrl).length + w.value.value.byteLength;
+  return Math.max(48, Math.ceil(raw / 8) * 8);
 }
 
 /** A store with a fake clock, starting at 1 000 ms. */
@@ -64,13 +72,14 @@ Deno.test("ShardStore delete tells whether the key was there and removes it", ()
   assert.equal(store.delete("never"), false);
   assert.deepEqual(
     { items: store.stats().items, bytes: store.stats().bytes },
-    { items: 0, bytes: 0 },
+    { items: 0, bytes: INDEX },
   );
 });
 
 Deno.test("ShardStore evicts the least recently used entry, sparing a recently read one", () => {
-  // Each entry: key 2 bytes + type URL 1 byte + value 7 bytes = 10 bytes.
-  const store = new ShardStore({ maxBytes: 30 });
+  // Each entry: 40 + key 2 + type URL 1 + value 7 = 50, rounded up to 56.
+  assert.equal(charged(write("k1", 7)), 56);
+  const store = new ShardStore({ maxBytes: INDEX + 3 * 56 });
   store.set(write("k1", 7));
   store.set(write("k2", 7));
   store.set(write("k3", 7));
@@ -88,44 +97,81 @@ Deno.test("ShardStore evicts the least recently used entry, sparing a recently r
 });
 
 Deno.test("ShardStore evicts as many old entries as a large write needs, oldest first", () => {
-  const store = new ShardStore({ maxBytes: 30 });
+  const store = new ShardStore({ maxBytes: INDEX + 3 * 56 });
   store.set(write("k1", 7));
   store.set(write("k2", 7));
   store.set(write("k3", 7));
-  store.set(write("k4", 17)); // 20 bytes: k1 and k2 must go
+  assert.equal(charged(write("k4", 69)), 112);
+  store.set(write("k4", 69)); // 112 bytes: k1 and k2 must go
   assert.equal(store.ttl("k1"), undefined);
   assert.equal(store.ttl("k2"), undefined);
   assert.equal(store.ttl("k3"), 0);
   assert.equal(store.ttl("k4"), 0);
-  assert.equal(store.stats().bytes, 30);
+  assert.equal(store.stats().bytes, INDEX + 56 + 112);
   assert.equal(store.stats().evictions, 2);
 });
 
 Deno.test("ShardStore counts neither overwrites nor deletes as evictions", () => {
-  const store = new ShardStore({ maxBytes: 100 });
+  const store = new ShardStore({ maxBytes: 1_000 });
   store.set(write("k", 5));
   store.set(write("k", 6));
   store.delete("k");
   assert.equal(store.stats().evictions, 0);
 });
 
-Deno.test("ShardStore charges UTF-8 key bytes + UTF-8 type URL bytes + value bytes", () => {
+Deno.test("ShardStore charges a header, UTF-8 key, UTF-8 type URL and value, rounded up to 8, plus its index", () => {
   const store = new ShardStore({ maxBytes: 1_000 });
-  const a = write("ключ", 5, { typeUrl: "t/é" }); // 8 + 4 + 5
-  const b = write("🔑", 3, { typeUrl: "type.example/日本" }); // 4 + 19 + 3
+  const a = write("ключ", 5, { typeUrl: "t/é" }); // 40 + 8 + 4 + 5 = 57
+  const b = write("🔑", 3, { typeUrl: "type.example/日本" }); // 40 + 4 + 19 + 3 = 66
+  assert.deepEqual([charged(a), charged(b)], [64, 72]);
   store.set(a);
-  assert.equal(store.stats().bytes, 17);
+  assert.equal(store.stats().bytes, INDEX + 64);
   store.set(b);
-  assert.equal(store.stats().bytes, 17 + 26);
-  assert.equal(charged(a) + charged(b), 43);
-  store.set(write("ключ", 1, { typeUrl: "t/é" })); // shrink a to 13
-  assert.equal(store.stats().bytes, 13 + 26);
+  assert.equal(store.stats().bytes, INDEX + 64 + 72);
+  // Shrinking a to 53 bytes (56 rounded) reuses its freed 64-byte chunk
+  // whole: the 8 bytes left over are too small to stand as a free chunk.
+  store.set(write("ключ", 1, { typeUrl: "t/é" }));
+  assert.equal(store.stats().bytes, INDEX + 64 + 72);
   store.delete("🔑");
-  assert.equal(store.stats().bytes, 13);
+  assert.equal(store.stats().bytes, INDEX + 64);
+  const { bytes, indexBytes, arenaBytes } = store.stats();
+  assert.deepEqual({ bytes, indexBytes, arenaBytes }, {
+    bytes: INDEX + 64,
+    indexBytes: INDEX,
+    arenaBytes: 64 + 72, // b's chunk was handed out once: it stays resident
+  });
+});
+
+Deno.test("ShardStore charges its index as it doubles: 8 bytes a slot, at most 3/4 full", () => {
+  const store = new ShardStore({ maxBytes: 100_000 });
+  for (let i = 0; i < 6; i++) store.set(write(`k${i}`, 0));
+  assert.equal(store.stats().indexBytes, 64);
+  store.set(write("k6", 0)); // 7 > 0.75 × 8 slots: 16 slots
+  assert.equal(store.stats().indexBytes, 128);
+  assert.equal(store.stats().bytes, 128 + 7 * 48);
+});
+
+Deno.test("ShardStore evicts the oldest entries until neighbours merge when no free chunk fits", () => {
+  const store = new ShardStore({ maxBytes: INDEX + 4 * 56 });
+  for (const key of ["k1", "k2", "k3", "k4"]) store.set(write(key, 7));
+  store.delete("k1");
+  store.delete("k3");
+  // 112 bytes are free, in two 56-byte holes: a 112-byte entry fits the
+  // budget but no hole, so k2 (the oldest) goes and the holes merge.
+  store.set(write("k5", 69));
+  assert.deepEqual(
+    ["k2", "k4", "k5"].map((key) => store.ttl(key)),
+    [undefined, 0, 0],
+  );
+  assert.deepEqual(
+    { items: store.stats().items, evictions: store.stats().evictions },
+    { items: 2, evictions: 1 },
+  );
+  assert.equal(store.stats().bytes, INDEX + 56 + 112);
 });
 
 Deno.test("ShardStore bytes never exceed maxBytes and equal the charged sizes of the entries held", () => {
-  const maxBytes = 500;
+  const maxBytes = 2_000;
   const store = new ShardStore({ maxBytes });
   const written = new Map<string, ShardWrite>();
   let seed = 12345;
@@ -146,32 +192,36 @@ Deno.test("ShardStore bytes never exceed maxBytes and equal the charged sizes of
     }
     const stats = store.stats();
     assert.ok(stats.bytes <= maxBytes, `bytes ${stats.bytes} > ${maxBytes}`);
-    assert.equal(stats.bytes, held);
+    // A chunk is the entry's size, or up to 40 bytes more when the rest of
+    // the free chunk it came from was too small to stay free.
+    const slack = stats.bytes - stats.indexBytes - held;
+    assert.ok(slack >= 0 && slack <= 40 * items, `slack ${slack}`);
+    assert.ok(stats.arenaBytes <= maxBytes - stats.indexBytes);
     assert.equal(stats.items, items);
   }
   assert.ok(store.stats().evictions > 0);
 });
 
 Deno.test("ShardStore rejects an entry larger than maxBytes and leaves existing data untouched", () => {
-  const store = new ShardStore({ maxBytes: 20 });
-  store.set(write("a", 5, { fill: 7 })); // 7 bytes
-  store.set(write("b", 5)); // 7 bytes
+  const store = new ShardStore({ maxBytes: INDEX + 96 });
+  store.set(write("a", 5, { fill: 7 })); // 48 bytes
+  store.set(write("b", 5)); // 48 bytes
   const before = store.stats();
   assert.throws(
-    () => store.set(write("c", 19)), // 1 + 1 + 19 = 21 bytes
+    () => store.set(write("c", 55)), // 40 + 1 + 1 + 55 = 97: 104 bytes
     (error: unknown) => {
       assert.ok(error instanceof ResourceExhaustedError);
       assert.equal(error.code, Status.RESOURCE_EXHAUSTED);
       assert.equal(error.code, 8);
       assert.equal(
         error.message,
-        "entry is 21 bytes: a shard holds at most 20",
+        "entry is 104 bytes with its header: a shard holds at most 96",
       );
       return true;
     },
   );
   // Overwriting an existing key with an oversize value keeps the old value.
-  assert.throws(() => store.set(write("a", 30)), ResourceExhaustedError);
+  assert.throws(() => store.set(write("a", 90)), ResourceExhaustedError);
   assert.deepEqual(store.stats(), before);
   assert.deepEqual(Array.from(store.get("a")!.value), [7, 7, 7, 7, 7]);
   assert.notEqual(store.get("b"), undefined);
@@ -179,25 +229,25 @@ Deno.test("ShardStore rejects an entry larger than maxBytes and leaves existing 
 });
 
 Deno.test("ShardStore accepts an entry of exactly maxBytes, evicting everything else", () => {
-  const store = new ShardStore({ maxBytes: 20 });
+  const store = new ShardStore({ maxBytes: INDEX + 96 });
   store.set(write("a", 5));
-  store.set(write("b", 18)); // 1 + 1 + 18 = 20
+  store.set(write("b", 54)); // 40 + 1 + 1 + 54 = 96
   assert.equal(store.ttl("a"), undefined);
   assert.deepEqual(
     { items: store.stats().items, bytes: store.stats().bytes },
-    { items: 1, bytes: 20 },
+    { items: 1, bytes: INDEX + 96 },
   );
 });
 
 Deno.test("ShardStore setMany writes every entry", () => {
-  const store = new ShardStore({ maxBytes: 100 });
+  const store = new ShardStore({ maxBytes: 1_000 });
   store.setMany([write("a", 1, { fill: 1 }), write("b", 2, { fill: 2 })]);
   assert.deepEqual(Array.from(store.get("a")!.value), [1]);
   assert.deepEqual(Array.from(store.get("b")!.value), [2, 2]);
 });
 
 Deno.test("ShardStore setMany is all or none: one oversize item means none is written", () => {
-  const store = new ShardStore({ maxBytes: 20 });
+  const store = new ShardStore({ maxBytes: INDEX + 96 });
   store.set(write("old", 3));
   const before = store.stats();
   assert.throws(
@@ -205,7 +255,7 @@ Deno.test("ShardStore setMany is all or none: one oversize item means none is wr
       store.setMany([
         write("a", 1),
         write("b", 1),
-        write("c", 50),
+        write("c", 60),
         write("d", 1),
       ]),
     ResourceExhaustedError,
@@ -270,7 +320,7 @@ Deno.test("ShardStore counts a read of an expired key as a miss and an expiratio
       items: stats.items,
       bytes: stats.bytes,
     },
-    { hits: 1, misses: 1, expirations: 1, items: 0, bytes: 0 },
+    { hits: 1, misses: 1, expirations: 1, items: 0, bytes: INDEX },
   );
 });
 
@@ -284,14 +334,14 @@ Deno.test("ShardStore delete of an expired key reports false", () => {
 
 Deno.test("ShardStore purgeExpired() drops expired entries and counts expirations", () => {
   const { clock, store } = fakeClockStore(1_000);
-  store.set(write("short", 3, { ttlMs: 100 })); // 5 + 1 + 3 = 9 bytes
-  store.set(write("long", 3, { ttlMs: 1_000 })); // 4 + 1 + 3 = 8 bytes
-  store.set(write("none", 3)); // 4 + 1 + 3 = 8 bytes
+  store.set(write("short", 3, { ttlMs: 100 })); // 40 + 5 + 1 + 3: 56 bytes
+  store.set(write("long", 3, { ttlMs: 1_000 })); // 40 + 4 + 1 + 3: 48 bytes
+  store.set(write("none", 3)); // 48 bytes
   clock.t += 101;
   // Until purged, an expired entry still counts.
   assert.deepEqual(
     { items: store.stats().items, bytes: store.stats().bytes },
-    { items: 3, bytes: 25 },
+    { items: 3, bytes: INDEX + 152 },
   );
   store.purgeExpired();
   assert.deepEqual(
@@ -301,7 +351,7 @@ Deno.test("ShardStore purgeExpired() drops expired entries and counts expiration
       expirations: store.stats().expirations,
       evictions: store.stats().evictions,
     },
-    { items: 2, bytes: 16, expirations: 1, evictions: 0 },
+    { items: 2, bytes: INDEX + 96, expirations: 1, evictions: 0 },
   );
   assert.equal(store.ttl("short"), undefined);
   assert.equal(store.ttl("long"), 899);
@@ -314,7 +364,7 @@ Deno.test("ShardStore purgeExpired() drops expired entries and counts expiration
       bytes: store.stats().bytes,
       expirations: store.stats().expirations,
     },
-    { items: 1, bytes: 8, expirations: 2 },
+    { items: 1, bytes: INDEX + 48, expirations: 2 },
   );
 });
 
@@ -352,12 +402,14 @@ Deno.test("ShardStore counts hits and misses", () => {
   const stats = store.stats();
   assert.deepEqual(stats, {
     items: 1,
-    bytes: 3,
+    bytes: INDEX + 48,
     capacityBytes: 1_000,
     hits: 2,
     misses: 1,
     evictions: 0,
     expirations: 0,
+    indexBytes: INDEX,
+    arenaBytes: 48,
   });
 });
 

@@ -104,7 +104,7 @@ export interface TTLResponse {
 export interface ShardCounters {
   /** Entries held. */
   items: number;
-  /** Bytes charged for those entries. */
+  /** Bytes of memory the shard's entries take: chunks and index. */
   bytes: number;
   /** The shard's byte budget. */
   capacityBytes: number;
@@ -116,6 +116,13 @@ export interface ShardCounters {
   evictions: number;
   /** Entries removed because their TTL ran out. */
   expirations: number;
+  /** Of `bytes`, those of the hash index. */
+  indexBytes: number;
+  /**
+   * Bytes of the shard's arena ever handed out: resident memory, which
+   * free chunks inside it do not give back.
+   */
+  arenaBytes: number;
 }
 
 /** `ganache.cfe.ShardStats`: a shard's counters, and where it is. */
@@ -132,6 +139,8 @@ export interface ShardStats extends ShardCounters {
 export interface StatsResponse {
   /** One entry per shard, by index. */
   shards: ShardStats[];
+  /** Resident memory of the answering frontend's process, workers included. */
+  residentBytes: number;
 }
 
 /** `grpc.health.v1.HealthCheckRequest`. */

@@ -20,6 +20,11 @@ export interface ShardWrite {
    * apply.
    */
   version?: number;
+  /**
+   * Marks a delete: the store keeps a tombstone of this version (no value)
+   * so that an older write cannot bring the key back. `value` is ignored.
+   */
+  tombstone?: boolean;
 }
 
 /** A value as a shard holds it: the `Any` and the version that wrote it. */

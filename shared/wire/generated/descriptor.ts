@@ -235,6 +235,14 @@ export const DESCRIPTOR = {
                   "type": "uint32",
                   "id": 10,
                 },
+                "indexBytes": {
+                  "type": "uint64",
+                  "id": 11,
+                },
+                "arenaBytes": {
+                  "type": "uint64",
+                  "id": 12,
+                },
               },
             },
             "StatsResponse": {
@@ -243,6 +251,10 @@ export const DESCRIPTOR = {
                   "rule": "repeated",
                   "type": "ShardStats",
                   "id": 1,
+                },
+                "residentBytes": {
+                  "type": "uint64",
+                  "id": 2,
                 },
               },
             },
@@ -368,6 +380,14 @@ export const DESCRIPTOR = {
                 "expirations": {
                   "type": "uint64",
                   "id": 7,
+                },
+                "indexBytes": {
+                  "type": "uint64",
+                  "id": 8,
+                },
+                "arenaBytes": {
+                  "type": "uint64",
+                  "id": 9,
                 },
               },
             },
