@@ -1,12 +1,16 @@
 /**
- * Memory of a running `start` process (frontend and worker threads, as
- * the operating system sees it): writes `--fill` × `--max-bytes` worth of
- * entries through MultiSet and samples the process's RSS, then reports the
- * peak against the budget `--max-bytes` × 1.5 + 150 MiB, and the RSS
- * growth per entry held.
+ * Memory under overfill, Ganache against Redis, in one run: for each budget
+ * and value size, starts `deno task start --max-bytes B --workers 2` (the
+ * task's own command line) and a `redis-server --maxmemory B
+ * --maxmemory-policy allkeys-lru`, writes distinct keys to each until
+ * `--fill` × the budget has been sent (MultiSet / pipelined MSET, 1,000
+ * keys a batch), samples each server's RSS every 250 ms, and reports peak
+ * RSS, idle RSS, peak above idle against the budget, keys held, and keys
+ * held per MiB of RSS above idle.
  *
- * Run: deno run -A bench/memory_overfill.ts [--max-bytes 256MiB] [--fill 2]
- *      [--value-bytes 100] [--workers 2] [--v8-flags FLAGS]
+ * Run: deno run -A bench/memory_overfill.ts [--budgets 64MiB,256MiB]
+ *      [--values 100,1024] [--fill 3] [--workers 2] [--json]
+ *      [--v8-flags FLAGS (DENO_V8_FLAGS for Ganache, to compare)]
  *
  * @module
  */
@@ -14,111 +18,272 @@ import { parseArgs } from "node:util";
 import { parseSize } from "../shared/flags.ts";
 import { ensureDevCerts } from "../shared/frontend/certs.ts";
 import { GanacheClient } from "../shared/client.ts";
-import { MAX_BATCH_ITEMS } from "../shared/wire/limits.ts";
+import { ChildProcess, GanacheProcess } from "../tests/process_helpers.ts";
+import { freePort } from "./load_process.ts";
 
-const { values } = parseArgs({
+const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
-    "max-bytes": { type: "string", default: "256MiB" },
-    fill: { type: "string", default: "2" },
-    "value-bytes": { type: "string", default: "100" },
+    budgets: { type: "string", default: "64MiB,256MiB" },
+    values: { type: "string", default: "100,1024" },
+    fill: { type: "string", default: "3" },
     workers: { type: "string", default: "2" },
+    json: { type: "boolean", default: false },
     "v8-flags": { type: "string" },
   },
 });
-const maxBytes = parseSize("max-bytes", values["max-bytes"]);
-const valueBytes = Number(values["value-bytes"]);
+const BATCH = 1000;
+const IN_FLIGHT = 4;
+/** 14-character keys, as the issue's measurement used. */
+const keyOf = (i: number) => `k${String(i).padStart(13, "0")}`;
+
+/** One server's figures for one budget and value size. */
+interface Figures {
+  server: string;
+  budgetMiB: number;
+  valueBytes: number;
+  idleMiB: number;
+  peakMiB: number;
+  keysHeld: number;
+}
 
 function rssOf(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
-const certs = await Deno.makeTempDir({ prefix: "ganache-memory-" });
-await ensureDevCerts(certs);
-const server = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    "--unstable-worker-options",
-    ...(values["v8-flags"] ? [`--v8-flags=${values["v8-flags"]}`] : []),
-    "main.ts",
+/** Samples a process's RSS until stopped; `peak` is the highest seen. */
+function sampler(pid: number) {
+  const state = { idle: rssOf(pid), peak: 0 };
+  state.peak = state.idle;
+  const timer = setInterval(() => {
+    state.peak = Math.max(state.peak, rssOf(pid));
+  }, 250);
+  return {
+    state,
+    stop() {
+      clearInterval(timer);
+      state.peak = Math.max(state.peak, rssOf(pid));
+    },
+  };
+}
+
+/** How many keys `fill` × `budget` bytes of key and value make. */
+function keyCount(budget: number, valueBytes: number): number {
+  return Math.ceil(Number(flags.fill) * budget / (14 + valueBytes));
+}
+
+async function ganache(budget: number, valueBytes: number): Promise<Figures> {
+  const certs = await Deno.makeTempDir({ prefix: "ganache-memory-" });
+  await ensureDevCerts(certs);
+  const server = new GanacheProcess(
     "start",
-    "--port",
-    "0",
-  ]
-    .concat([
+    [
+      "--port",
+      "0",
       "--certs",
       certs,
       "--max-bytes",
-      String(maxBytes),
+      String(budget),
       "--workers",
-      values.workers,
-    ]),
-  cwd: new URL("..", import.meta.url).pathname,
-  stdout: "null",
-  stderr: "piped",
-}).spawn();
-let log = "";
-for await (const chunk of server.stderr.pipeThrough(new TextDecoderStream())) {
-  log += chunk;
-  if (/worker shards of \d+ bytes are up/.test(log)) break;
-}
-const port = Number(/on 127\.0\.0\.1:(\d+)/.exec(log)![1]);
-const client = await GanacheClient.connect({
-  address: `127.0.0.1:${port}`,
-  certs,
-  timeoutMs: 60_000,
-});
-const ns = client.namespace("demo");
-try {
-  const idle = rssOf(server.pid);
-  // 20-byte cache keys: "4:demo" and a 14-character key.
-  const entryBytes = 20 + 46 + valueBytes;
-  const total = Math.ceil(Number(values.fill) * maxBytes / entryBytes);
-  let peak = idle;
-  const batch = Math.min(MAX_BATCH_ITEMS, 1000);
-  const value = {
-    typeUrl: "type.googleapis.com/google.protobuf.BytesValue",
-    value: new Uint8Array(valueBytes),
-  };
-  for (let i = 0; i < total; i += batch) {
-    await Promise.all(Array.from({ length: 4 }, (_, part) => {
-      const start = i + part * batch / 4;
-      return ns.multiSet(Array.from({ length: batch / 4 }, (_, j) => ({
-        key: `k${String(start + j).padStart(13, "0")}`,
-        value,
-      })));
-    }));
-    if ((i / batch) % 20 === 0) peak = Math.max(peak, rssOf(server.pid));
+      flags.workers!,
+    ],
+    certs,
+    flags["v8-flags"] ? { DENO_V8_FLAGS: flags["v8-flags"] } : {},
+  );
+  try {
+    const port = Number(
+      (await server.waitFor(/serving ganache\.cfe\.CFE on [^:]+:(\d+)/))[1],
+    );
+    await server.waitFor(/worker shards of \d+ bytes are up/);
+    const client = await GanacheClient.connect({
+      address: `127.0.0.1:${port}`,
+      certs,
+      timeoutMs: 60_000,
+    });
+    const ns = client.namespace("demo");
+    const rss = sampler(server.pid);
+    const value = {
+      typeUrl: "type.googleapis.com/google.protobuf.BytesValue",
+      value: new Uint8Array(valueBytes),
+    };
+    const total = keyCount(budget, valueBytes);
+    try {
+      for (let i = 0; i < total; i += BATCH * IN_FLIGHT) {
+        await Promise.all(Array.from({ length: IN_FLIGHT }, (_, part) => {
+          const start = i + part * BATCH;
+          const count = Math.max(0, Math.min(BATCH, total - start));
+          return count === 0 ? undefined : ns.multiSet(
+            Array.from({ length: count }, (_, j) => ({
+              key: keyOf(start + j),
+              value,
+            })),
+          );
+        }));
+      }
+    } finally {
+      rss.stop();
+    }
+    const { shards } = await client.stats();
+    client.close();
+    return {
+      server: "ganache",
+      budgetMiB: budget / 2 ** 20,
+      valueBytes,
+      idleMiB: rss.state.idle / 2 ** 20,
+      peakMiB: rss.state.peak / 2 ** 20,
+      keysHeld: shards.reduce((sum, s) => sum + s.items, 0),
+    };
+  } finally {
+    await server.stop(10_000);
+    await Deno.remove(certs, { recursive: true });
   }
-  peak = Math.max(peak, rssOf(server.pid));
-  const { shards } = await client.stats();
-  const items = shards.reduce((sum, s) => sum + s.items, 0);
-  const bytes = shards.reduce((sum, s) => sum + s.bytes, 0);
-  const end = rssOf(server.pid);
-  const budget = maxBytes * 1.5 + 150 * 2 ** 20;
-  const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+}
+
+/** A minimal RESP client: pipelined commands, replies counted. */
+class Resp {
+  readonly #conn: Deno.TcpConn;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #buffered = "";
+  private constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+    this.#reader = conn.readable.getReader();
+  }
+
+  static async connect(port: number): Promise<Resp> {
+    return new Resp(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  /** Sends commands and returns their replies' first lines. */
+  async send(commands: (string | Uint8Array)[][]): Promise<string[]> {
+    const parts: Uint8Array[] = [];
+    const utf8 = new TextEncoder();
+    for (const args of commands) {
+      parts.push(utf8.encode(`*${args.length}\r\n`));
+      for (const arg of args) {
+        const bytes = typeof arg === "string" ? utf8.encode(arg) : arg;
+        parts.push(
+          utf8.encode(`$${bytes.length}\r\n`),
+          bytes,
+          utf8.encode("\r\n"),
+        );
+      }
+    }
+    const size = parts.reduce((sum, p) => sum + p.length, 0);
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    for (let written = 0; written < out.length;) {
+      written += await this.#conn.write(out.subarray(written));
+    }
+    const replies: string[] = [];
+    const decoder = new TextDecoder();
+    while (replies.length < commands.length) {
+      const end = this.#buffered.indexOf("\r\n");
+      if (end >= 0) {
+        replies.push(this.#buffered.slice(0, end));
+        this.#buffered = this.#buffered.slice(end + 2);
+        continue;
+      }
+      const { value, done } = await this.#reader.read();
+      if (done) throw new Error("redis closed the connection");
+      this.#buffered += decoder.decode(value);
+    }
+    return replies;
+  }
+
+  close(): void {
+    this.#conn.close();
+  }
+}
+
+async function redis(budget: number, valueBytes: number): Promise<Figures> {
+  const port = freePort();
+  const server = new ChildProcess("redis-server", "redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--maxmemory",
+    String(budget),
+    "--maxmemory-policy",
+    "allkeys-lru",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ]);
+  try {
+    await server.waitFor(/Ready to accept connections/);
+    const conn = await Resp.connect(port);
+    const rss = sampler(server.pid);
+    const value = new Uint8Array(valueBytes);
+    const total = keyCount(budget, valueBytes);
+    try {
+      for (let i = 0; i < total; i += BATCH * IN_FLIGHT) {
+        const commands: (string | Uint8Array)[][] = [];
+        for (let part = 0; part < IN_FLIGHT; part++) {
+          const start = i + part * BATCH;
+          const count = Math.max(0, Math.min(BATCH, total - start));
+          if (count === 0) break;
+          const args: (string | Uint8Array)[] = ["MSET"];
+          for (let j = 0; j < count; j++) args.push(keyOf(start + j), value);
+          commands.push(args);
+        }
+        const replies = await conn.send(commands);
+        const bad = replies.find((reply) => reply !== "+OK");
+        if (bad) throw new Error(`redis answered ${bad}`);
+      }
+    } finally {
+      rss.stop();
+    }
+    const [size] = await conn.send([["DBSIZE"]]);
+    conn.close();
+    return {
+      server: "redis",
+      budgetMiB: budget / 2 ** 20,
+      valueBytes,
+      idleMiB: rss.state.idle / 2 ** 20,
+      peakMiB: rss.state.peak / 2 ** 20,
+      keysHeld: Number(size!.slice(1)),
+    };
+  } finally {
+    await server.stop(5_000);
+  }
+}
+
+const rows: Figures[] = [];
+for (const budgetText of flags.budgets!.split(",")) {
+  const budget = parseSize("budgets", budgetText);
+  for (const valueBytes of flags.values!.split(",").map(Number)) {
+    rows.push(
+      await ganache(budget, valueBytes),
+      await redis(budget, valueBytes),
+    );
+  }
+}
+if (flags.json) console.log(JSON.stringify(rows));
+else {
+  const perMiB = (r: Figures) => r.keysHeld / (r.peakMiB - r.idleMiB);
   console.log(
-    `wrote ${total} entries (${
-      mib(total * entryBytes)
-    }, ${values.fill} x --max-bytes ${mib(maxBytes)}); held ${items} entries, ${
-      mib(bytes)
-    } charged`,
+    "| server | budget | value | peak RSS (idle) | peak above idle / budget | keys held | keys per MiB above idle | vs Redis |",
   );
-  console.log(
-    `RSS idle ${mib(idle)}, peak ${mib(peak)}, end ${mib(end)}; budget ${
-      mib(budget)
-    }: ${peak <= budget ? "within" : "OVER"}`,
-  );
-  console.log(
-    `RSS growth per entry held: ${
-      ((end - idle) / items).toFixed(0)
-    } bytes (key+value ${20 + valueBytes})`,
-  );
-} finally {
-  client.close();
-  server.kill("SIGTERM");
-  await server.status;
-  await Deno.remove(certs, { recursive: true });
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (let i = 0; i < rows.length; i += 2) {
+    const redisRow = rows[i + 1]!;
+    for (const r of [rows[i]!, redisRow]) {
+      console.log(
+        `| ${r.server} | ${r.budgetMiB} MiB | ${r.valueBytes} B | ${
+          r.peakMiB.toFixed(0)
+        } MiB (${r.idleMiB.toFixed(0)}) | ${
+          ((r.peakMiB - r.idleMiB) / r.budgetMiB).toFixed(2)
+        } | ${r.keysHeld} | ${(perMiB(r) / 1000).toFixed(2)} k | ${
+          (perMiB(r) / perMiB(redisRow)).toFixed(2)
+        } |`,
+      );
+    }
+  }
 }

@@ -8,7 +8,8 @@
  * @module
  */
 import { cacheKey } from "../shared/wire/cache_key.ts";
-import { entryBytes, ShardStore } from "../shared/store/store.ts";
+import { entryBytes } from "../shared/store/entries.ts";
+import { ShardStore } from "../shared/store/store.ts";
 import { encodeBytes } from "../shared/wire/values.ts";
 
 const KEYS = 100_000;
@@ -17,11 +18,7 @@ const keys = Array.from(
   (_, i) => cacheKey("bench", `key-${i}`),
 );
 const value = encodeBytes(new Uint8Array(100));
-const entry = entryBytes(
-  keys[0]!.length,
-  value.typeUrl.length,
-  value.value.length,
-);
+const entry = entryBytes(keys[0]!.length, value.value.length);
 
 const map = new Map<string, typeof value>();
 const store = new ShardStore({ maxBytes: 1024 * 1024 * 1024 });

@@ -95,6 +95,11 @@ export class ChildProcess {
     }
   }
 
+  /** The operating system's process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
   /** The last 200 lines the process printed. */
   get log(): string {
     return this.lines.slice(-200).join("\n");

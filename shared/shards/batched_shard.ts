@@ -10,6 +10,7 @@ import { Batcher } from "./batcher.ts";
 import { GanacheError } from "../wire/errors.ts";
 import type { Shard, ShardWrite } from "../wire/shard.ts";
 import type { AnyValue, ShardCounters } from "../wire/messages.ts";
+import { packWriteValues } from "./value_packing.ts";
 import {
   type BatchMessage,
   isFailure,
@@ -23,15 +24,19 @@ export class Exchange {
   #next = 1;
   readonly #inFlight = new Map<number, PromiseWithResolvers<OpResult[]>>();
 
-  /** Posts a batch; resolves with its results. */
+  /**
+   * Posts a batch, its write values packed into one transferred buffer
+   * (see `value_packing.ts`); resolves with its results.
+   */
   send(
-    post: (message: BatchMessage) => void,
+    post: (message: BatchMessage, transfer: ArrayBuffer[]) => void,
     ops: ShardOp[],
   ): Promise<OpResult[]> {
     const id = this.#next++;
     const reply = Promise.withResolvers<OpResult[]>();
     this.#inFlight.set(id, reply);
-    post({ kind: "batch", id, ops });
+    const values = packWriteValues(ops);
+    post({ kind: "batch", id, ops }, values ? [values] : []);
     return reply.promise;
   }
 
@@ -75,12 +80,12 @@ export abstract class BatchedShard implements Shard {
 
   /** See {@linkcode Shard.set}. */
   async set(write: ShardWrite): Promise<void> {
-    await this.#call({ op: "set", write: ownWrite(write) });
+    await this.#call({ op: "set", write });
   }
 
   /** See {@linkcode Shard.setMany}. */
   async setMany(writes: ShardWrite[]): Promise<void> {
-    await this.#call({ op: "setMany", writes: writes.map(ownWrite) });
+    await this.#call({ op: "setMany", writes });
   }
 
   /** See {@linkcode Shard.delete}. */
@@ -106,21 +111,4 @@ export abstract class BatchedShard implements Shard {
     if (isFailure(result)) throw new GanacheError(result.code, result.message);
     return result as ShardOpResults[K];
   }
-}
-
-/**
- * A copy of a write whose value owns exactly its bytes: a decoded value is
- * often a view into a larger message buffer, and posting a view copies the
- * whole buffer. (`Buffer#slice` makes a view, hence `new Uint8Array`.)
- */
-function ownWrite(write: ShardWrite): ShardWrite {
-  return {
-    key: write.key,
-    value: {
-      typeUrl: write.value.typeUrl,
-      value: new Uint8Array(write.value.value),
-    },
-    ttlMs: write.ttlMs,
-    version: write.version,
-  };
 }

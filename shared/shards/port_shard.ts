@@ -58,7 +58,10 @@ export class PortShard extends BatchedShard {
   /** Posts one batch on the port. */
   protected send(ops: ShardOp[]): Promise<OpResult[]> {
     const port = this.#port;
-    return this.#exchange.send((message) => port.postMessage(message), ops);
+    return this.#exchange.send(
+      (message, transfer) => port.postMessage(message, transfer),
+      ops,
+    );
   }
 
   #listen(port: MessagePort): MessagePort {

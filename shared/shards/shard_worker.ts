@@ -5,9 +5,10 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { GanacheError } from "../wire/errors.ts";
+import { GanacheError, Status } from "../wire/errors.ts";
 import { logger, setLogFormat, setLogLevel } from "../ops/log.ts";
 import { ShardStore } from "../store/store.ts";
+import { releaseWriteValues } from "./value_packing.ts";
 import type {
   BatchMessage,
   FromWorker,
@@ -44,8 +45,17 @@ function apply(store: ShardStore, op: ShardOp): OpResult {
         return store.stats();
     }
   } catch (error) {
-    if (!(error instanceof GanacheError)) throw error;
-    return { failed: true, code: error.code, message: error.message };
+    if (error instanceof GanacheError) {
+      return { failed: true, code: error.code, message: error.message };
+    }
+    // A bug, or a request the store did not expect: fail this request
+    // only; throwing would crash the worker and lose the shard's data.
+    log.error(
+      `internal error in ${op.op}: ${
+        error instanceof Error ? error.stack : error
+      }`,
+    );
+    return { failed: true, code: Status.INTERNAL, message: "internal error" };
   }
 }
 
@@ -79,9 +89,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
 function answer(batch: BatchMessage): FromWorker {
   if (store === undefined) throw new Error("batch before init");
   const current = store;
-  return {
-    kind: "results",
-    id: batch.id,
-    results: batch.ops.map((op) => apply(current, op)),
-  };
+  const results = batch.ops.map((op) => apply(current, op));
+  releaseWriteValues(batch.ops);
+  return { kind: "results", id: batch.id, results };
 }

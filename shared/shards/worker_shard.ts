@@ -105,7 +105,10 @@ export class WorkerShard extends BatchedShard {
         ),
       );
     }
-    return this.#exchange.send((message) => worker.postMessage(message), ops);
+    return this.#exchange.send(
+      (message, transfer) => worker.postMessage(message, transfer),
+      ops,
+    );
   }
 
   #spawn(): void {

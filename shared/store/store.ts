@@ -1,19 +1,11 @@
 /**
  * The byte-bounded LRU that one shard holds, with per-key TTL and
  * versions, kept outside the V8 heap: every entry is one chunk of an
- * {@linkcode Arena}, found through a {@linkcode HashIndex}, and linked into
- * a recency list through its own header. The budget counts every byte the
- * store spends: whole chunks (header, key, type URL, value, alignment) and
- * the index.
- *
- * Entry chunk layout (byte offsets):
- * - 0: the arena's size word; 4: the key's hash;
- * - 8: the next older entry's ref; 12: the next newer entry's ref;
- * - 16: the version (float64, 0 for none);
- * - 24: when the entry expires (float64 ms on the store's clock, 0 for never);
- * - 32: key length (low 16 bits) and type URL length (high 16 bits);
- * - 36: value length (bit 31: the entry is a tombstone);
- * - 40: key, type URL and value bytes (UTF-8 for text).
+ * {@linkcode Arena} (see `entries.ts` for its layout), found through a
+ * {@linkcode KeyIndex}, and linked into a recency list through its own
+ * header; type URLs are held once in a {@linkcode TypeUrlTable}. The budget
+ * counts every byte the store spends: whole chunks (header, key, value,
+ * alignment), the index and the type URL table.
  *
  * A tombstone is a versioned delete: it holds no value, is invisible to
  * reads, and keeps an older write from bringing the key back until it
@@ -21,58 +13,26 @@
  *
  * @module
  */
-import {
-  InvalidArgumentError,
-  ResourceExhaustedError,
-} from "../wire/errors.ts";
+import { ResourceExhaustedError } from "../wire/errors.ts";
 import type { AnyValue, ShardCounters } from "../wire/messages.ts";
 import type { ShardWrite, StoredValue } from "../wire/shard.ts";
-import { ALIGN, alignUp, Arena, MAX_ARENA_BYTES, MIN_CHUNK } from "./arena.ts";
+import { ALIGN, Arena, MAX_ARENA_BYTES } from "./arena.ts";
 import {
-  hashBytes,
-  HashIndex,
-  INITIAL_SLOTS,
-  SLOT_BYTES,
-} from "./hash_index.ts";
+  checkValueLength,
+  Entries,
+  entryBytes,
+  MAX_TEXT_BYTES,
+} from "./entries.ts";
+import { INITIAL_INDEX_BYTES, KeyIndex } from "./key_index.ts";
+import { INLINE_TYPE_URL, TypeUrlTable } from "./type_urls.ts";
+import { replaces } from "./write_order.ts";
 
-/** Bytes of an entry's header, before its key. */
-export const ENTRY_HEADER_BYTES = 40;
-/** The longest key or type URL an entry can hold, in UTF-8 bytes. */
-export const MAX_TEXT_BYTES = 0xffff;
-/** Bytes of an empty store's index. */
-export const INITIAL_INDEX_BYTES = INITIAL_SLOTS * SLOT_BYTES;
 /** How long a tombstone lasts unless its write says otherwise: longer than any join copy. */
 export const TOMBSTONE_TTL_MS = 10 * 60_000;
-/** The longest value an entry can hold. */
-export const MAX_VALUE_BYTES = 0x7fffffff;
-
-const HASH = 1, OLDER = 2, NEWER = 3, VERSION = 2, EXPIRES = 3;
-const LENGTHS = 8, VALUE_LENGTH = 9;
-const TOMBSTONE = 0x80000000;
-/** Type URLs decoded recently, by a cheap signature of their bytes. */
-const URL_MEMO_SLOTS = 64;
-const URL_MEMO_MAX_BYTES = 256;
-
-/**
- * Bytes an entry is charged: its whole chunk, header and alignment
- * included. (An entry placed in a free chunk may take up to
- * {@linkcode MIN_CHUNK} - 8 bytes more, when the rest is too small to
- * stay free.)
- */
-export function entryBytes(
-  keyBytes: number,
-  typeUrlBytes: number,
-  valueBytes: number,
-): number {
-  return Math.max(
-    MIN_CHUNK,
-    alignUp(ENTRY_HEADER_BYTES + keyBytes + typeUrlBytes + valueBytes),
-  );
-}
 
 /** Options for {@linkcode ShardStore}. */
 export interface ShardStoreOptions {
-  /** The byte budget: entries and index. */
+  /** The byte budget: entries, index and type URLs. */
   maxBytes: number;
   /**
    * The clock, in milliseconds; tests pass a fake one to expire keys
@@ -88,12 +48,11 @@ export interface ShardStoreOptions {
 }
 
 const NO_VALUE: AnyValue = { typeUrl: "", value: new Uint8Array(0) };
-const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
 /**
  * One shard's entries: least recently used ones are evicted to keep the
- * chunks and the index within `maxBytes`.
+ * chunks, the index and the type URLs within `maxBytes`.
  *
  * @example
  * ```ts
@@ -104,28 +63,18 @@ const utf8Decoder = new TextDecoder();
  */
 export class ShardStore {
   readonly #arena: Arena;
-  readonly #u8: Uint8Array;
-  readonly #u32: Uint32Array;
-  readonly #f64: Float64Array;
-  #index = new HashIndex();
+  readonly #entries: Entries;
+  readonly #index: KeyIndex;
+  readonly #types = new TypeUrlTable(MAX_TEXT_BYTES);
   readonly #capacity: number;
   readonly #now: () => number;
   readonly #tombstoneTtlMs: number;
-  /** Most and least recently used entries (refs; 0 when empty). */
-  #newest = 0;
-  #oldest = 0;
   #withTtl = 0;
   #tombstones = 0;
   #hits = 0;
   #misses = 0;
   #evictions = 0;
   #expirations = 0;
-  /** The key being looked up, as UTF-8, and its length. */
-  #key = new Uint8Array(4096);
-  #keyLength = 0;
-  #url = new Uint8Array(4096);
-  readonly #memoBytes: (Uint8Array | undefined)[] = [];
-  readonly #memoText: string[] = [];
 
   /** @param options The byte budget and clock. */
   constructor(options: ShardStoreOptions) {
@@ -147,36 +96,32 @@ export class ShardStore {
     this.#tombstoneTtlMs = options.tombstoneTtlMs ?? TOMBSTONE_TTL_MS;
     // One word past the budget: ref 0 is never a chunk.
     this.#arena = new Arena(ALIGN + Math.floor(maxBytes / ALIGN) * ALIGN);
-    this.#u8 = this.#arena.u8;
-    this.#u32 = this.#arena.u32;
-    this.#f64 = this.#arena.f64;
+    this.#entries = new Entries(this.#arena);
+    this.#index = new KeyIndex(this.#entries, MAX_TEXT_BYTES);
   }
 
   /** Reads a key, counting a hit or a miss; expired keys are misses. */
   get(key: string): StoredValue | undefined {
     const ref = this.#live(key);
-    if (ref === 0 || this.#isTombstone(ref)) {
+    if (ref === 0 || this.#entries.isTombstone(ref)) {
       this.#misses++;
       return undefined;
     }
     this.#hits++;
-    if (ref !== this.#newest) {
-      this.#unlink(ref);
-      this.#linkNewest(ref);
-    }
+    this.#entries.touch(ref);
     return this.#read(ref);
   }
 
   /**
    * Writes a key (or, with `tombstone`, its tombstone), evicting least
    * recently used entries to make room. A write with a version replaces
-   * only an older one (see `#isNewer`).
+   * only an older one (see `write_order.ts`).
    *
    * @returns The version the key holds afterwards: the write's if it was
    * applied, the newer one held if not; 0 for an unversioned write.
    * @throws {ResourceExhaustedError} when the entry alone exceeds the budget.
-   * @throws {InvalidArgumentError} when the key or type URL is longer than
-   * an entry can hold.
+   * @throws {InvalidArgumentError} when the key, type URL or value is longer
+   * than an entry can hold.
    */
   set(write: ShardWrite): number {
     this.#checkSize(write);
@@ -200,7 +145,7 @@ export class ShardStore {
    */
   delete(key: string, version?: number): boolean {
     const ref = this.#live(key);
-    const existed = ref !== 0 && !this.#isTombstone(ref);
+    const existed = ref !== 0 && !this.#entries.isTombstone(ref);
     if (version === undefined) {
       if (ref !== 0) this.#remove(ref);
       return existed;
@@ -213,18 +158,17 @@ export class ShardStore {
   /** Milliseconds left to live: 0 for no expiry, `undefined` on a miss. */
   ttl(key: string): number | undefined {
     const ref = this.#live(key);
-    if (ref === 0 || this.#isTombstone(ref)) return undefined;
-    const expires = this.#f64[ref + EXPIRES]!;
-    return expires === 0 ? 0 : Math.max(1, Math.ceil(expires - this.#now()));
+    if (ref === 0 || this.#entries.isTombstone(ref)) return undefined;
+    return this.#entries.ttlLeft(ref, this.#now());
   }
 
   /** Drops expired entries, so that counts and bytes are current. */
   purgeExpired(): void {
     if (this.#withTtl === 0) return;
     const now = this.#now();
-    for (let ref = this.#oldest; ref !== 0;) {
-      const newer = this.#u32[ref * 2 + NEWER]!;
-      if (this.#expired(ref, now)) this.#expire(ref);
+    for (let ref = this.#entries.oldest; ref !== 0;) {
+      const newer = this.#entries.newerThan(ref);
+      if (this.#entries.isExpired(ref, now)) this.#expire(ref);
       ref = newer;
     }
   }
@@ -237,18 +181,21 @@ export class ShardStore {
    */
   *writes(): Generator<ShardWrite> {
     const now = this.#now();
-    for (let ref = this.#oldest; ref !== 0;) {
-      const newer = this.#u32[ref * 2 + NEWER]!;
-      if (!this.#expired(ref, now)) {
+    const entries = this.#entries;
+    for (let ref = entries.oldest; ref !== 0;) {
+      const newer = entries.newerThan(ref);
+      if (!this.#entries.isExpired(ref, now)) {
         const { typeUrl, value, version } = this.#read(ref);
-        const expires = this.#f64[ref + EXPIRES]!;
+        const start = entries.keyStart(ref);
         const write: ShardWrite = {
-          key: utf8Decoder.decode(this.#keyBytes(ref)),
+          key: utf8Decoder.decode(
+            entries.u8.subarray(start, start + entries.keyLength(ref)),
+          ),
           value: { typeUrl, value },
-          ttlMs: expires === 0 ? 0 : Math.max(1, Math.ceil(expires - now)),
+          ttlMs: this.#entries.ttlLeft(ref, now),
           version,
         };
-        if (this.#isTombstone(ref)) write.tombstone = true;
+        if (entries.isTombstone(ref)) write.tombstone = true;
         yield write;
       }
       ref = newer;
@@ -257,12 +204,12 @@ export class ShardStore {
 
   /**
    * The store's counters: `items` counts values (not tombstones); `bytes`
-   * every chunk (tombstones too) and the index.
+   * every chunk (tombstones too), the index and the type URL table.
    */
   stats(): ShardCounters {
     return {
       items: this.#index.size - this.#tombstones,
-      bytes: this.#arena.usedBytes + this.#index.byteLength,
+      bytes: this.#usedBytes(),
       capacityBytes: this.#capacity,
       hits: this.#hits,
       misses: this.#misses,
@@ -273,18 +220,21 @@ export class ShardStore {
     };
   }
 
+  #usedBytes(): number {
+    return this.#arena.usedBytes + this.#index.byteLength +
+      this.#types.byteLength;
+  }
+
   #checkSize(write: ShardWrite): void {
     const value = write.tombstone ? NO_VALUE : write.value;
-    if (value.value.byteLength > MAX_VALUE_BYTES) {
-      throw new InvalidArgumentError(
-        `value is ${value.value.byteLength} bytes: the store holds at most ${MAX_VALUE_BYTES}`,
-      );
-    }
+    checkValueLength(value.value.byteLength);
+    const keyLength = this.#index.key.encode(write.key);
+    const url = this.#types.plan(value.typeUrl);
     const size = entryBytes(
-      this.#encodeKey(write.key),
-      this.#encodeUrl(value.typeUrl),
+      keyLength,
       value.value.byteLength,
-    );
+      url.interned ? undefined : url.length,
+    ) + url.charge;
     const room = this.#capacity - INITIAL_INDEX_BYTES;
     if (size > room) {
       throw new ResourceExhaustedError(
@@ -294,264 +244,152 @@ export class ShardStore {
   }
 
   #put(write: ShardWrite): number {
-    const hash = this.#hashKey(write.key);
+    const old = this.#index.find(write.key);
     const tombstone = write.tombstone === true;
     const any = tombstone ? NO_VALUE : write.value;
-    const old = this.#find(hash);
     if (old !== 0) {
-      const held = this.#f64[old + VERSION]!;
       if (
         write.version !== undefined && !this.#isNewer(write.version, any, old)
       ) {
-        return held;
+        return this.#entries.version(old);
       }
       this.#remove(old);
     }
-    const urlLength = this.#encodeUrl(any.typeUrl);
-    const value = any.value;
-    const size = entryBytes(this.#keyLength, urlLength, value.byteLength);
-    const ref = this.#allocate(size);
-    const u32 = this.#u32, f64 = this.#f64, u8 = this.#u8;
-    const word = ref * 2;
+    const key = this.#index.key;
+    const keyLength = key.length;
+    const url = this.#types.plan(any.typeUrl);
+    const size = entryBytes(
+      keyLength,
+      any.value.byteLength,
+      url.interned ? undefined : url.length,
+    );
+    const ref = this.#allocate(size, url.charge);
+    // After evictions, which may have let the URL go: acquire it now.
+    const typeId = url.interned
+      ? this.#types.acquire(any.typeUrl)
+      : INLINE_TYPE_URL;
     const ttlMs = write.ttlMs > 0
       ? write.ttlMs
       : tombstone
       ? this.#tombstoneTtlMs
       : 0;
-    u32[word + HASH] = hash;
-    f64[ref + VERSION] = write.version ?? 0;
-    f64[ref + EXPIRES] = ttlMs > 0 ? this.#now() + ttlMs : 0;
+    const entries = this.#entries;
+    entries.write(ref, {
+      hash: this.#index.hash,
+      version: write.version ?? 0,
+      expires: ttlMs > 0 ? this.#now() + ttlMs : 0,
+      keyLength,
+      typeId,
+      valueLength: any.value.byteLength,
+      tombstone,
+    });
     if (ttlMs > 0) this.#withTtl++;
-    u32[word + LENGTHS] = this.#keyLength | urlLength << 16;
-    u32[word + VALUE_LENGTH] = value.byteLength | (tombstone ? TOMBSTONE : 0);
     if (tombstone) this.#tombstones++;
-    let at = ref * ALIGN + ENTRY_HEADER_BYTES;
-    u8.set(this.#key.subarray(0, this.#keyLength), at);
-    at += this.#keyLength;
-    u8.set(this.#url.subarray(0, urlLength), at);
-    u8.set(value, at + urlLength);
-    this.#linkNewest(ref);
-    this.#index.insert(hash, ref);
+    entries.u8.set(key.view(), entries.keyStart(ref));
+    const valueStart = url.interned
+      ? entries.keyStart(ref) + keyLength
+      : entries.writeInlineTypeUrl(ref, this.#types.utf8.view());
+    entries.u8.set(any.value, valueStart);
+    entries.linkNewest(ref);
+    this.#index.insert(ref);
+    // A type URL that evictions dropped and this write added again was
+    // not in the reckoning: make room for it too.
+    while (this.#usedBytes() > this.#capacity && entries.oldest !== ref) {
+      this.#evictOldest();
+    }
     return write.version ?? 0;
   }
 
   /**
    * A chunk of `size` bytes, evicting the oldest entries until the chunks,
-   * the index (as it will be after one more insertion) and the new chunk
-   * fit the budget, and a free chunk or untouched memory can hold it.
+   * the index (as it will be after one more insertion), the type URLs
+   * (with `extra` more) and the new chunk fit the budget, and a free chunk
+   * or untouched memory can hold it.
    */
-  #allocate(size: number): number {
+  #allocate(size: number, extra: number): number {
     for (;;) {
       const index = this.#index.bytesAfterInsert();
-      if (this.#arena.usedBytes + index + size <= this.#capacity) {
-        const ref = this.#arena.allocate(size, ALIGN + this.#capacity - index);
+      const others = index + this.#types.byteLength + extra;
+      if (this.#arena.usedBytes + others + size <= this.#capacity) {
+        // Untouched memory is taken only up to what the rest leaves.
+        const ref = this.#arena.allocate(size, ALIGN + this.#capacity - others);
         if (ref !== 0) return ref;
       }
-      if (this.#oldest === 0) {
+      if (this.#entries.oldest === 0) {
         // Empty, yet no room: only a grown index can be in the way.
-        this.#index = new HashIndex();
+        this.#index.shrink();
         const ref = this.#arena.allocate(size, this.#arena.byteLength);
         if (ref === 0) throw new Error(`no room for ${size} bytes when empty`);
         return ref;
       }
-      const oldest = this.#oldest;
-      if (this.#expired(oldest, this.#now())) this.#expire(oldest);
-      else {
-        if (!this.#isTombstone(oldest)) this.#evictions++;
-        this.#remove(oldest);
-      }
+      this.#evictOldest();
     }
   }
 
-  /**
-   * Whether a write should replace the value held: a higher version wins;
-   * on equal versions (two frontends in the same clock tick) the greater
-   * bytes win (type URL, then value), so that every replica picks the same
-   * one whatever the arrival order.
-   */
+  #evictOldest(): void {
+    const oldest = this.#entries.oldest;
+    if (this.#entries.isExpired(oldest, this.#now())) this.#expire(oldest);
+    else {
+      if (!this.#entries.isTombstone(oldest)) this.#evictions++;
+      this.#remove(oldest);
+    }
+  }
+
+  /** Whether a write replaces entry `ref` (see `write_order.ts`). */
   #isNewer(version: number, value: AnyValue, ref: number): boolean {
-    const held = this.#f64[ref + VERSION]!;
-    if (version !== held) return version > held;
-    const urlLength = this.#encodeUrl(value.typeUrl);
-    const start = ref * ALIGN + ENTRY_HEADER_BYTES + this.#keyLengthOf(ref);
-    const heldUrlLength = this.#u32[ref * 2 + LENGTHS]! >>> 16;
-    const order = compareBytes(
-      this.#url.subarray(0, urlLength),
-      this.#u8.subarray(start, start + heldUrlLength),
-    ) || compareBytes(
-      value.value,
-      this.#u8.subarray(
-        start + heldUrlLength,
-        start + heldUrlLength + this.#valueLengthOf(ref),
-      ),
+    this.#types.utf8.encode(value.typeUrl);
+    return replaces(
+      { version, typeUrl: this.#types.utf8.view(), value: value.value },
+      {
+        version: this.#entries.version(ref),
+        typeUrl: this.#typeUrlBytes(ref),
+        value: this.#entries.value(ref),
+      },
     );
-    return order > 0;
   }
 
   /** The live entry of `key` (expired ones are dropped on sight), or 0. */
   #live(key: string): number {
-    const ref = this.#find(this.#hashKey(key));
+    const ref = this.#index.find(key);
     if (ref === 0) return 0;
-    if (this.#expired(ref, this.#now())) {
+    if (this.#entries.isExpired(ref, this.#now())) {
       this.#expire(ref);
       return 0;
     }
     return ref;
   }
 
-  /** The entry of the key last hashed, or 0. */
-  #find(hash: number): number {
-    const slot = this.#index.find(hash, this.#matchesKey);
-    return slot < 0 ? 0 : this.#index.refAt(slot);
-  }
-
-  readonly #matchesKey = (ref: number): boolean => {
-    const length = this.#keyLength;
-    if (this.#keyLengthOf(ref) !== length) return false;
-    const u8 = this.#u8, key = this.#key;
-    const start = ref * ALIGN + ENTRY_HEADER_BYTES;
-    for (let i = 0; i < length; i++) {
-      if (u8[start + i] !== key[i]) return false;
-    }
-    return true;
-  };
-
-  #expired(ref: number, now: number): boolean {
-    const expires = this.#f64[ref + EXPIRES]!;
-    return expires !== 0 && now > expires;
-  }
-
   #expire(ref: number): void {
-    if (!this.#isTombstone(ref)) this.#expirations++;
+    if (!this.#entries.isTombstone(ref)) this.#expirations++;
     this.#remove(ref);
   }
 
-  #isTombstone(ref: number): boolean {
-    return (this.#u32[ref * 2 + VALUE_LENGTH]! & TOMBSTONE) !== 0;
-  }
-
-  #valueLengthOf(ref: number): number {
-    return this.#u32[ref * 2 + VALUE_LENGTH]! & ~TOMBSTONE;
-  }
-
-  /** Unlinks, unindexes and frees an entry. */
+  /** Unlinks, unindexes and frees an entry, and lets go of its type URL. */
   #remove(ref: number): void {
-    const hash = this.#u32[ref * 2 + HASH]!;
-    this.#index.removeAt(this.#index.find(hash, (held) => held === ref));
-    if (this.#f64[ref + EXPIRES] !== 0) this.#withTtl--;
-    if (this.#isTombstone(ref)) this.#tombstones--;
-    this.#unlink(ref);
+    const entries = this.#entries;
+    this.#index.remove(ref);
+    if (entries.expires(ref) !== 0) this.#withTtl--;
+    if (entries.isTombstone(ref)) this.#tombstones--;
+    const typeId = entries.typeId(ref);
+    if (typeId !== INLINE_TYPE_URL) this.#types.release(typeId);
+    entries.unlink(ref);
     this.#arena.release(ref);
   }
 
-  #linkNewest(ref: number): void {
-    const u32 = this.#u32;
-    u32[ref * 2 + OLDER] = this.#newest;
-    u32[ref * 2 + NEWER] = 0;
-    if (this.#newest !== 0) u32[this.#newest * 2 + NEWER] = ref;
-    else this.#oldest = ref;
-    this.#newest = ref;
-  }
-
-  #unlink(ref: number): void {
-    const u32 = this.#u32;
-    const older = u32[ref * 2 + OLDER]!;
-    const newer = u32[ref * 2 + NEWER]!;
-    if (older !== 0) u32[older * 2 + NEWER] = newer;
-    else this.#oldest = newer;
-    if (newer !== 0) u32[newer * 2 + OLDER] = older;
-    else this.#newest = older;
-  }
-
   #read(ref: number): StoredValue {
-    const u32 = this.#u32;
-    const lengths = u32[ref * 2 + LENGTHS]!;
-    const urlLength = lengths >>> 16;
-    const urlStart = ref * ALIGN + ENTRY_HEADER_BYTES + (lengths & 0xffff);
-    const valueStart = urlStart + urlLength;
-    const typeUrl = this.#urlText(urlStart, urlLength);
-    const value = this.#u8.slice(
-      valueStart,
-      valueStart + this.#valueLengthOf(ref),
-    );
-    const version = this.#f64[ref + VERSION]!;
+    const typeId = this.#entries.typeId(ref);
+    const typeUrl = typeId === INLINE_TYPE_URL
+      ? utf8Decoder.decode(this.#entries.inlineTypeUrl(ref))
+      : this.#types.textOf(typeId);
+    const value = this.#entries.value(ref).slice();
+    const version = this.#entries.version(ref);
     return version === 0 ? { typeUrl, value } : { typeUrl, value, version };
   }
 
-  #keyLengthOf(ref: number): number {
-    return this.#u32[ref * 2 + LENGTHS]! & 0xffff;
+  #typeUrlBytes(ref: number): Uint8Array {
+    const typeId = this.#entries.typeId(ref);
+    return typeId === INLINE_TYPE_URL
+      ? this.#entries.inlineTypeUrl(ref)
+      : this.#types.bytesOf(typeId);
   }
-
-  #keyBytes(ref: number): Uint8Array {
-    const start = ref * ALIGN + ENTRY_HEADER_BYTES;
-    return this.#u8.subarray(start, start + this.#keyLengthOf(ref));
-  }
-
-  /** Encodes `key` into the key buffer and hashes it. */
-  #hashKey(key: string): number {
-    this.#encodeKey(key);
-    return hashBytes(this.#key, this.#keyLength);
-  }
-
-  /** Encodes `key` into the key buffer; returns its UTF-8 length. */
-  #encodeKey(key: string): number {
-    if (this.#key.length < key.length * 3) {
-      this.#key = new Uint8Array(key.length * 3);
-    }
-    const length = utf8.encodeInto(key, this.#key).written;
-    if (length > MAX_TEXT_BYTES) {
-      throw new InvalidArgumentError(
-        `key is ${length} bytes: the store holds at most ${MAX_TEXT_BYTES}`,
-      );
-    }
-    this.#keyLength = length;
-    return length;
-  }
-
-  /** Encodes a type URL into the URL buffer; returns its UTF-8 length. */
-  #encodeUrl(typeUrl: string): number {
-    if (this.#url.length < typeUrl.length * 3) {
-      this.#url = new Uint8Array(typeUrl.length * 3);
-    }
-    const length = utf8.encodeInto(typeUrl, this.#url).written;
-    if (length > MAX_TEXT_BYTES) {
-      throw new InvalidArgumentError(
-        `type URL is ${length} bytes: the store holds at most ${MAX_TEXT_BYTES}`,
-      );
-    }
-    return length;
-  }
-
-  /**
-   * The type URL at `start`, decoded once and then remembered in a small
-   * fixed table (most caches see a handful of types).
-   */
-  #urlText(start: number, length: number): string {
-    if (length === 0) return "";
-    const u8 = this.#u8;
-    if (length > URL_MEMO_MAX_BYTES) {
-      return utf8Decoder.decode(u8.subarray(start, start + length));
-    }
-    const slot = (length ^ u8[start + (length >>> 1)]! << 2 ^
-      u8[start + length - 1]! << 4) & (URL_MEMO_SLOTS - 1);
-    const memo = this.#memoBytes[slot];
-    if (memo !== undefined && memo.length === length) {
-      let same = true;
-      for (let i = 0; i < length && same; i++) same = memo[i] === u8[start + i];
-      if (same) return this.#memoText[slot]!;
-    }
-    const bytes = u8.slice(start, start + length);
-    const text = utf8Decoder.decode(bytes);
-    this.#memoBytes[slot] = bytes;
-    this.#memoText[slot] = text;
-    return text;
-  }
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    if (a[i] !== b[i]) return a[i]! - b[i]!;
-  }
-  return a.length - b.length;
 }

@@ -45,7 +45,8 @@ Deno.test("ShardStore writes() yields live entries oldest first, with remaining 
     [["b", 600, 20, [2]], ["a", 0, 10, [1]]],
   );
   // Reloaded in order into a store with room for two: a third write evicts b.
-  const copy = new ShardStore({ maxBytes: 64 + 2 * 48 });
+  // Index 64 + type URL "t" (128 + 2) + two 48-byte entries.
+  const copy = new ShardStore({ maxBytes: 64 + 130 + 2 * 48 });
   for (const w of dumped) copy.set(w);
   copy.set(versioned("d", 4, 40));
   assert.deepEqual(["a", "b", "d"].map((k) => copy.ttl(k)), [0, undefined, 0]);

@@ -1,46 +1,9 @@
-/** Unit tests of {@linkcode ShardStore}: LRU by bytes, TTL, versions and counters. */
+/** Unit tests of {@linkcode ShardStore}: LRU by bytes, charges and counters. */
 import assert from "node:assert/strict";
 import { ResourceExhaustedError, Status } from "../wire/errors.ts";
 import { ShardStore } from "./store.ts";
 import type { ShardWrite } from "../wire/shard.ts";
-
-/** A write of `size` value bytes (each byte is `fill`) under type URL "t". */
-function write(
-  key: string,
-  size: number,
-  options: { ttlMs?: number; typeUrl?: string; fill?: number } = {},
-): ShardWrite {
-  return {
-    key,
-    value: {
-      typeUrl: options.typeUrl ?? "t",
-      value: new Uint8Array(size).fill(options.fill ?? 0),
-    },
-    ttlMs: options.ttlMs ?? 0,
-  };
-}
-
-/** An empty store's index: 8 slots of 8 bytes. */
-const INDEX = 64;
-
-/**
- * The bytes a write is charged for, counted independently of the store: a
- * 40-byte header, the UTF-8 key and type URL and the value, rounded up to
- * 8, and never less than the arena's 48-byte smallest chunk.
- */
-function charged(w: ShardWrite): number {
-  const encoder = new TextEncoder();
-  const raw = 40 + encoder.encode(w.key).length +
-    encoder.encode(w.value.typeUrl).length + w.value.value.byteLength;
-  return Math.max(48, Math.ceil(raw / 8) * 8);
-}
-
-/** A store with a fake clock, starting at 1 000 ms. */
-function fakeClockStore(maxBytes: number) {
-  const clock = { t: 1_000 };
-  const store = new ShardStore({ maxBytes, now: () => clock.t });
-  return { clock, store };
-}
+import { charged, INDEX, T, urlCharge, write } from "./store_test_helpers.ts";
 
 Deno.test("ShardStore returns what was set, byte for byte", () => {
   const store = new ShardStore({ maxBytes: 1_000 });
@@ -77,9 +40,9 @@ Deno.test("ShardStore delete tells whether the key was there and removes it", ()
 });
 
 Deno.test("ShardStore evicts the least recently used entry, sparing a recently read one", () => {
-  // Each entry: 40 + key 2 + type URL 1 + value 7 = 50, rounded up to 56.
+  // Each entry: 40 + key 2 + value 7 = 49, rounded up to 56.
   assert.equal(charged(write("k1", 7)), 56);
-  const store = new ShardStore({ maxBytes: INDEX + 3 * 56 });
+  const store = new ShardStore({ maxBytes: INDEX + T + 3 * 56 });
   store.set(write("k1", 7));
   store.set(write("k2", 7));
   store.set(write("k3", 7));
@@ -97,17 +60,17 @@ Deno.test("ShardStore evicts the least recently used entry, sparing a recently r
 });
 
 Deno.test("ShardStore evicts as many old entries as a large write needs, oldest first", () => {
-  const store = new ShardStore({ maxBytes: INDEX + 3 * 56 });
+  const store = new ShardStore({ maxBytes: INDEX + T + 3 * 56 });
   store.set(write("k1", 7));
   store.set(write("k2", 7));
   store.set(write("k3", 7));
-  assert.equal(charged(write("k4", 69)), 112);
-  store.set(write("k4", 69)); // 112 bytes: k1 and k2 must go
+  assert.equal(charged(write("k4", 70)), 112);
+  store.set(write("k4", 70)); // 112 bytes: k1 and k2 must go
   assert.equal(store.ttl("k1"), undefined);
   assert.equal(store.ttl("k2"), undefined);
   assert.equal(store.ttl("k3"), 0);
   assert.equal(store.ttl("k4"), 0);
-  assert.equal(store.stats().bytes, INDEX + 56 + 112);
+  assert.equal(store.stats().bytes, INDEX + T + 56 + 112);
   assert.equal(store.stats().evictions, 2);
 });
 
@@ -119,27 +82,41 @@ Deno.test("ShardStore counts neither overwrites nor deletes as evictions", () =>
   assert.equal(store.stats().evictions, 0);
 });
 
-Deno.test("ShardStore charges a header, UTF-8 key, UTF-8 type URL and value, rounded up to 8, plus its index", () => {
+Deno.test("ShardStore charges a header, the UTF-8 key and the value, rounded up to 8, each type URL once, and its index", () => {
   const store = new ShardStore({ maxBytes: 1_000 });
-  const a = write("ключ", 5, { typeUrl: "t/é" }); // 40 + 8 + 4 + 5 = 57
-  const b = write("🔑", 3, { typeUrl: "type.example/日本" }); // 40 + 4 + 19 + 3 = 66
-  assert.deepEqual([charged(a), charged(b)], [64, 72]);
+  const a = write("ключ", 5, { typeUrl: "t/é" }); // 40 + 8 + 5 = 53
+  const b = write("🔑", 3, { typeUrl: "type.example/日本" }); // 40 + 4 + 3 = 47
+  assert.deepEqual([charged(a), charged(b)], [56, 48]);
+  assert.deepEqual([urlCharge("t/é"), urlCharge("type.example/日本")], [
+    136,
+    166,
+  ]);
   store.set(a);
-  assert.equal(store.stats().bytes, INDEX + 64);
+  assert.equal(store.stats().bytes, INDEX + 56 + 136);
   store.set(b);
-  assert.equal(store.stats().bytes, INDEX + 64 + 72);
-  // Shrinking a to 53 bytes (56 rounded) reuses its freed 64-byte chunk
-  // whole: the 8 bytes left over are too small to stand as a free chunk.
-  store.set(write("ключ", 1, { typeUrl: "t/é" }));
-  assert.equal(store.stats().bytes, INDEX + 64 + 72);
+  assert.equal(store.stats().bytes, INDEX + 56 + 136 + 48 + 166);
+  store.set(write("other", 1, { typeUrl: "t/é" })); // "t/é" is held once
+  assert.equal(store.stats().bytes, INDEX + 56 + 136 + 48 + 166 + 48);
+  store.delete("other");
+  // b's type URL goes with its last entry.
   store.delete("🔑");
-  assert.equal(store.stats().bytes, INDEX + 64);
   const { bytes, indexBytes, arenaBytes } = store.stats();
   assert.deepEqual({ bytes, indexBytes, arenaBytes }, {
-    bytes: INDEX + 64,
+    bytes: INDEX + 56 + 136,
     indexBytes: INDEX,
-    arenaBytes: 64 + 72, // b's chunk was handed out once: it stays resident
+    arenaBytes: 56 + 48 + 48, // memory handed out once stays resident
   });
+});
+
+Deno.test("ShardStore reuses a freed chunk whole when what is left would be too small to stay free", () => {
+  const store = new ShardStore({ maxBytes: 1_000 });
+  store.set(write("a", 23)); // 40 + 1 + 23 = 64
+  store.set(write("b", 7)); // 48, after a
+  // 40 + 1 + 8 = 49 → 56: it takes a's freed 64-byte chunk whole, since
+  // the 8 bytes left would be too small for a free chunk (48 at least).
+  store.set(write("a", 8));
+  assert.equal(charged(write("a", 8)), 56);
+  assert.equal(store.stats().bytes, INDEX + T + 64 + 48);
 });
 
 Deno.test("ShardStore charges its index as it doubles: 8 bytes a slot, at most 3/4 full", () => {
@@ -148,17 +125,17 @@ Deno.test("ShardStore charges its index as it doubles: 8 bytes a slot, at most 3
   assert.equal(store.stats().indexBytes, 64);
   store.set(write("k6", 0)); // 7 > 0.75 × 8 slots: 16 slots
   assert.equal(store.stats().indexBytes, 128);
-  assert.equal(store.stats().bytes, 128 + 7 * 48);
+  assert.equal(store.stats().bytes, 128 + T + 7 * 48);
 });
 
 Deno.test("ShardStore evicts the oldest entries until neighbours merge when no free chunk fits", () => {
-  const store = new ShardStore({ maxBytes: INDEX + 4 * 56 });
+  const store = new ShardStore({ maxBytes: INDEX + T + 4 * 56 });
   for (const key of ["k1", "k2", "k3", "k4"]) store.set(write(key, 7));
   store.delete("k1");
   store.delete("k3");
   // 112 bytes are free, in two 56-byte holes: a 112-byte entry fits the
   // budget but no hole, so k2 (the oldest) goes and the holes merge.
-  store.set(write("k5", 69));
+  store.set(write("k5", 70));
   assert.deepEqual(
     ["k2", "k4", "k5"].map((key) => store.ttl(key)),
     [undefined, 0, 0],
@@ -167,7 +144,7 @@ Deno.test("ShardStore evicts the oldest entries until neighbours merge when no f
     { items: store.stats().items, evictions: store.stats().evictions },
     { items: 2, evictions: 1 },
   );
-  assert.equal(store.stats().bytes, INDEX + 56 + 112);
+  assert.equal(store.stats().bytes, INDEX + T + 56 + 112);
 });
 
 Deno.test("ShardStore bytes never exceed maxBytes and equal the charged sizes of the entries held", () => {
@@ -184,12 +161,15 @@ Deno.test("ShardStore bytes never exceed maxBytes and equal the charged sizes of
     if (i % 7 === 0) store.get(`k${next() % 60}é`);
     let held = 0;
     let items = 0;
+    const urls = new Set<string>();
     for (const [k, kw] of written) {
       if (store.ttl(k) !== undefined) {
         held += charged(kw);
+        urls.add(kw.value.typeUrl);
         items++;
       }
     }
+    for (const url of urls) held += urlCharge(url);
     const stats = store.stats();
     assert.ok(stats.bytes <= maxBytes, `bytes ${stats.bytes} > ${maxBytes}`);
     // A chunk is the entry's size, or up to 40 bytes more when the rest of
@@ -203,25 +183,25 @@ Deno.test("ShardStore bytes never exceed maxBytes and equal the charged sizes of
 });
 
 Deno.test("ShardStore rejects an entry larger than maxBytes and leaves existing data untouched", () => {
-  const store = new ShardStore({ maxBytes: INDEX + 96 });
+  const store = new ShardStore({ maxBytes: INDEX + T + 96 });
   store.set(write("a", 5, { fill: 7 })); // 48 bytes
   store.set(write("b", 5)); // 48 bytes
   const before = store.stats();
   assert.throws(
-    () => store.set(write("c", 55)), // 40 + 1 + 1 + 55 = 97: 104 bytes
+    () => store.set(write("c", 190)), // 40 + 1 + 190 = 231: 232 bytes
     (error: unknown) => {
       assert.ok(error instanceof ResourceExhaustedError);
       assert.equal(error.code, Status.RESOURCE_EXHAUSTED);
       assert.equal(error.code, 8);
       assert.equal(
         error.message,
-        "entry is 104 bytes with its header: a shard holds at most 96",
+        `entry is 232 bytes with its header: a shard holds at most ${T + 96}`,
       );
       return true;
     },
   );
   // Overwriting an existing key with an oversize value keeps the old value.
-  assert.throws(() => store.set(write("a", 90)), ResourceExhaustedError);
+  assert.throws(() => store.set(write("a", 300)), ResourceExhaustedError);
   assert.deepEqual(store.stats(), before);
   assert.deepEqual(Array.from(store.get("a")!.value), [7, 7, 7, 7, 7]);
   assert.notEqual(store.get("b"), undefined);
@@ -229,13 +209,13 @@ Deno.test("ShardStore rejects an entry larger than maxBytes and leaves existing 
 });
 
 Deno.test("ShardStore accepts an entry of exactly maxBytes, evicting everything else", () => {
-  const store = new ShardStore({ maxBytes: INDEX + 96 });
+  const store = new ShardStore({ maxBytes: INDEX + T + 96 });
   store.set(write("a", 5));
-  store.set(write("b", 54)); // 40 + 1 + 1 + 54 = 96
+  store.set(write("b", 55)); // 40 + 1 + 55 = 96
   assert.equal(store.ttl("a"), undefined);
   assert.deepEqual(
     { items: store.stats().items, bytes: store.stats().bytes },
-    { items: 1, bytes: INDEX + 96 },
+    { items: 1, bytes: INDEX + T + 96 },
   );
 });
 
@@ -247,7 +227,7 @@ Deno.test("ShardStore setMany writes every entry", () => {
 });
 
 Deno.test("ShardStore setMany is all or none: one oversize item means none is written", () => {
-  const store = new ShardStore({ maxBytes: INDEX + 96 });
+  const store = new ShardStore({ maxBytes: INDEX + T + 96 });
   store.set(write("old", 3));
   const before = store.stats();
   assert.throws(
@@ -255,7 +235,7 @@ Deno.test("ShardStore setMany is all or none: one oversize item means none is wr
       store.setMany([
         write("a", 1),
         write("b", 1),
-        write("c", 60),
+        write("c", 200),
         write("d", 1),
       ]),
     ResourceExhaustedError,
@@ -273,124 +253,6 @@ Deno.test("ShardStore rejects a maxBytes that is not a positive integer", () => 
   }
 });
 
-Deno.test("ShardStore expires a key once ttlMs have passed", () => {
-  const { clock, store } = fakeClockStore(1_000);
-  store.set(write("k", 3, { ttlMs: 500 }));
-  clock.t = 1_000 + 499;
-  assert.notEqual(store.get("k"), undefined);
-  clock.t = 1_000 + 501;
-  assert.equal(store.get("k"), undefined);
-  assert.equal(store.ttl("k"), undefined);
-});
-
-Deno.test("ShardStore ttl() reports the remaining milliseconds, rounded up", () => {
-  const { clock, store } = fakeClockStore(1_000);
-  store.set(write("k", 3, { ttlMs: 500 }));
-  assert.equal(store.ttl("k"), 500);
-  clock.t += 200;
-  assert.equal(store.ttl("k"), 300);
-  clock.t += 0.25;
-  assert.equal(store.ttl("k"), 300);
-  clock.t += 298.75;
-  assert.equal(store.ttl("k"), 1);
-});
-
-Deno.test("ShardStore ttl() is 0 for a key without expiry and undefined on a miss", () => {
-  const { clock, store } = fakeClockStore(1_000);
-  store.set(write("forever", 3));
-  assert.equal(store.ttl("forever"), 0);
-  assert.equal(store.ttl("missing"), undefined);
-  clock.t += 1e12;
-  assert.equal(store.ttl("forever"), 0);
-  assert.notEqual(store.get("forever"), undefined);
-});
-
-Deno.test("ShardStore counts a read of an expired key as a miss and an expiration", () => {
-  const { clock, store } = fakeClockStore(1_000);
-  store.set(write("k", 3, { ttlMs: 100 }));
-  assert.notEqual(store.get("k"), undefined);
-  clock.t += 101;
-  assert.equal(store.get("k"), undefined);
-  const stats = store.stats();
-  assert.deepEqual(
-    {
-      hits: stats.hits,
-      misses: stats.misses,
-      expirations: stats.expirations,
-      items: stats.items,
-      bytes: stats.bytes,
-    },
-    { hits: 1, misses: 1, expirations: 1, items: 0, bytes: INDEX },
-  );
-});
-
-Deno.test("ShardStore delete of an expired key reports false", () => {
-  const { clock, store } = fakeClockStore(1_000);
-  store.set(write("k", 3, { ttlMs: 100 }));
-  clock.t += 101;
-  assert.equal(store.delete("k"), false);
-  assert.equal(store.stats().items, 0);
-});
-
-Deno.test("ShardStore purgeExpired() drops expired entries and counts expirations", () => {
-  const { clock, store } = fakeClockStore(1_000);
-  store.set(write("short", 3, { ttlMs: 100 })); // 40 + 5 + 1 + 3: 56 bytes
-  store.set(write("long", 3, { ttlMs: 1_000 })); // 40 + 4 + 1 + 3: 48 bytes
-  store.set(write("none", 3)); // 48 bytes
-  clock.t += 101;
-  // Until purged, an expired entry still counts.
-  assert.deepEqual(
-    { items: store.stats().items, bytes: store.stats().bytes },
-    { items: 3, bytes: INDEX + 152 },
-  );
-  store.purgeExpired();
-  assert.deepEqual(
-    {
-      items: store.stats().items,
-      bytes: store.stats().bytes,
-      expirations: store.stats().expirations,
-      evictions: store.stats().evictions,
-    },
-    { items: 2, bytes: INDEX + 96, expirations: 1, evictions: 0 },
-  );
-  assert.equal(store.ttl("short"), undefined);
-  assert.equal(store.ttl("long"), 899);
-  assert.equal(store.ttl("none"), 0);
-  clock.t += 1_000;
-  store.purgeExpired();
-  assert.deepEqual(
-    {
-      items: store.stats().items,
-      bytes: store.stats().bytes,
-      expirations: store.stats().expirations,
-    },
-    { items: 1, bytes: INDEX + 48, expirations: 2 },
-  );
-});
-
-Deno.test("ShardStore overwriting a key with ttlMs 0 removes its expiry", () => {
-  const { clock, store } = fakeClockStore(1_000);
-  store.set(write("k", 3, { ttlMs: 100 }));
-  store.set(write("k", 3, { ttlMs: 0 }));
-  assert.equal(store.ttl("k"), 0);
-  clock.t += 1_000_000;
-  assert.notEqual(store.get("k"), undefined);
-  store.purgeExpired();
-  assert.equal(store.stats().expirations, 0);
-});
-
-Deno.test("ShardStore overwriting a key with a new ttlMs restarts its clock", () => {
-  const { clock, store } = fakeClockStore(1_000);
-  store.set(write("k", 3, { ttlMs: 100 }));
-  clock.t += 90;
-  store.set(write("k", 3, { ttlMs: 100 }));
-  assert.equal(store.ttl("k"), 100);
-  clock.t += 90; // 180 ms after the first write
-  assert.notEqual(store.get("k"), undefined);
-  clock.t += 11;
-  assert.equal(store.get("k"), undefined);
-});
-
 Deno.test("ShardStore counts hits and misses", () => {
   const store = new ShardStore({ maxBytes: 1_000 });
   store.set(write("a", 1));
@@ -402,7 +264,7 @@ Deno.test("ShardStore counts hits and misses", () => {
   const stats = store.stats();
   assert.deepEqual(stats, {
     items: 1,
-    bytes: INDEX + 48,
+    bytes: INDEX + T + 48,
     capacityBytes: 1_000,
     hits: 2,
     misses: 1,
@@ -411,16 +273,4 @@ Deno.test("ShardStore counts hits and misses", () => {
     indexBytes: INDEX,
     arenaBytes: 48,
   });
-});
-
-Deno.test({
-  name: "ShardStore expires an entry written when the clock reads 0",
-  fn() {
-    let now = 0;
-    const store = new ShardStore({ maxBytes: 1_000, now: () => now });
-    store.set(write("k", 3, { ttlMs: 100 }));
-    assert.equal(store.ttl("k"), 100);
-    now = 101;
-    assert.equal(store.get("k"), undefined);
-  },
 });

@@ -1,0 +1,52 @@
+/**
+ * A reusable buffer that holds one string as UTF-8, so that looking up or
+ * writing a key allocates nothing.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from "../wire/errors.ts";
+
+const utf8 = new TextEncoder();
+
+/** One string's UTF-8 bytes, in a buffer that grows as needed. */
+export class Utf8Buffer {
+  /** The bytes; the first `length` are the string's. */
+  bytes = new Uint8Array(4096);
+  /** How many bytes the last string took. */
+  length = 0;
+  readonly #what: string;
+  readonly #max: number;
+
+  /**
+   * @param what What the strings are, for messages ("key").
+   * @param max The most UTF-8 bytes a string may take.
+   */
+  constructor(what: string, max: number) {
+    this.#what = what;
+    this.#max = max;
+  }
+
+  /**
+   * Encodes `text`; returns its UTF-8 length.
+   *
+   * @throws {InvalidArgumentError} when it is longer than the maximum.
+   */
+  encode(text: string): number {
+    if (this.bytes.length < text.length * 3) {
+      this.bytes = new Uint8Array(text.length * 3);
+    }
+    const length = utf8.encodeInto(text, this.bytes).written;
+    if (length > this.#max) {
+      throw new InvalidArgumentError(
+        `${this.#what} is ${length} bytes: the store holds at most ${this.#max}`,
+      );
+    }
+    this.length = length;
+    return length;
+  }
+
+  /** The last string's bytes, as a view. */
+  view(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+}
