@@ -45,6 +45,13 @@ Deno.test("no arguments start the service with the defaults", async () => {
       acl: undefined,
       shutdownGraceMs: 5000,
       metricsPort: undefined,
+      limits: {
+        maxConnections: 1024,
+        tlsHandshakeTimeoutMs: 10000,
+        idleTimeoutMs: 300000,
+        maxConnectionAgeMs: 0,
+        maxConcurrentStreams: 100,
+      },
     },
   });
 });
@@ -201,6 +208,13 @@ Deno.test("shard and cfe read etcd, the shard count and their own flags; credent
         leaseTtlSeconds: 5,
         shutdownGraceMs: 5000,
         metricsPort: undefined,
+        limits: {
+          maxConnections: 1024,
+          tlsHandshakeTimeoutMs: 10000,
+          idleTimeoutMs: 300000,
+          maxConnectionAgeMs: 0,
+          maxConcurrentStreams: 100,
+        },
       },
     },
   );

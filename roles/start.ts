@@ -180,6 +180,7 @@ function frontendOptionsOf(options: StartOptions): FrontendOptions {
     clientAuth: options.clientAuth,
     acl: options.acl,
     shutdownGraceMs: options.shutdownGraceMs,
+    limits: options.limits,
   };
 }
 

@@ -12,6 +12,7 @@
  * @module
  */
 import { Acl } from "./acl.ts";
+import type { ConnectionLimits } from "./connection_flags.ts";
 import { cfeImplementation } from "./cfe_service.ts";
 import { ensureDevCerts, hasCa } from "./certs.ts";
 import { type GrpcServer, startGrpcServer } from "./grpc_server.ts";
@@ -47,6 +48,8 @@ export interface FrontendOptions {
   shutdownGraceMs: number;
   /** Serve Prometheus metrics and health over HTTP on this port. */
   metricsPort?: number;
+  /** Connection limits; each defaults as `DEFAULT_CONNECTION_LIMITS` says. */
+  limits?: Partial<ConnectionLimits>;
 }
 
 /**
@@ -91,6 +94,9 @@ export async function startFrontend(
     port: options.port,
     credentials: serverCredentials(tls, options.clientAuth),
     maxMessageBytes: Math.max(64 * 1024 * 1024, 2 * options.maxValueBytes),
+    limits: options.limits,
+    graceMs: options.shutdownGraceMs,
+    metrics,
     onTlsFailure: () => metrics.tlsHandshakeFailures.inc(),
     sharedPort: listen.sharedPort,
     services: [

@@ -5,11 +5,13 @@
  * @module
  */
 import { type Flags, type FlagValues, listenFlags } from "../flags.ts";
+import { CONNECTION_FLAGS, connectionLimits } from "./connection_flags.ts";
 import type { FrontendOptions } from "./frontend.ts";
 
 /** The flags of a frontend, in the order help lists them. */
 export const FRONTEND_FLAGS: Flags = {
   ...listenFlags("40001"),
+  ...CONNECTION_FLAGS,
   "max-value-bytes": {
     type: "string",
     default: "4MiB",
@@ -56,5 +58,6 @@ export function frontendOptions(values: FlagValues): FrontendOptions {
     metricsPort: values.optionalInteger("metrics-port", 0, 65535),
     acl: values.text("acl"),
     shutdownGraceMs: values.integer("shutdown-grace-ms", 0, 3_600_000),
+    limits: connectionLimits(values),
   };
 }

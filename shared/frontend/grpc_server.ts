@@ -1,16 +1,20 @@
 /**
- * Starting and stopping a TLS gRPC server.
+ * Starting and stopping a TLS gRPC server, behind a
+ * {@linkcode ConnectionListener} that enforces the connection limits.
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
-import {
-  type AddressInfo,
-  createServer,
-  type Server as NetServer,
-} from "node:net";
+import type { Socket } from "node:net";
+import type { Metrics } from "../ops/metrics.ts";
 import { PACKAGE_DEFINITION } from "../wire/services.ts";
+import {
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+} from "./connection_flags.ts";
+import { ConnectionMetrics } from "./connection_metrics.ts";
+import { ConnectionListener } from "./listener.ts";
 
 /** Options for {@linkcode startGrpcServer}. */
 export interface GrpcServerOptions {
@@ -24,6 +28,12 @@ export interface GrpcServerOptions {
   services: [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][];
   /** The largest request accepted, in bytes; larger ones get RESOURCE_EXHAUSTED. */
   maxMessageBytes: number;
+  /** Connection limits. @default {@linkcode DEFAULT_CONNECTION_LIMITS} */
+  limits?: Partial<ConnectionLimits>;
+  /** How long calls in flight get after a GOAWAY for age, in ms. @default 5000 */
+  graceMs?: number;
+  /** Where connection metrics are counted. */
+  metrics?: Metrics;
   /** Called for each TLS handshake that fails. */
   onTlsFailure?: (error: Error) => void;
   /**
@@ -49,6 +59,8 @@ export interface GrpcServer {
   server: grpc.Server;
   /** The port it listens on (the one picked, when 0 was asked). */
   port: number;
+  /** Connections open now. */
+  readonly connections: number;
   /**
    * Stops accepting calls, lets calls in flight finish for up to `graceMs`,
    * then cancels what is left.
@@ -56,14 +68,33 @@ export interface GrpcServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
+/** The grpc-js server options that carry the connection limits. */
+function serverOptions(
+  options: GrpcServerOptions,
+  limits: ConnectionLimits,
+): grpc.ServerOptions {
+  const serverOptions: grpc.ServerOptions = {
+    "grpc.max_receive_message_length": options.maxMessageBytes,
+    "grpc.max_send_message_length": -1,
+    "grpc.max_concurrent_streams": limits.maxConcurrentStreams,
+  };
+  if (limits.idleTimeoutMs > 0) {
+    serverOptions["grpc.max_connection_idle_ms"] = limits.idleTimeoutMs;
+  }
+  if (limits.maxConnectionAgeMs > 0) {
+    serverOptions["grpc.max_connection_age_ms"] = limits.maxConnectionAgeMs;
+    serverOptions["grpc.max_connection_age_grace_ms"] = options.graceMs ??
+      5000;
+  }
+  return serverOptions;
+}
+
 /** Starts a gRPC server and resolves once it listens. */
 export async function startGrpcServer(
   options: GrpcServerOptions,
 ): Promise<GrpcServer> {
-  const server = new grpc.Server({
-    "grpc.max_receive_message_length": options.maxMessageBytes,
-    "grpc.max_send_message_length": -1,
-  });
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
+  const server = new grpc.Server(serverOptions(options, limits));
   for (const [definition, implementation] of options.services) {
     server.addService(definition, implementation);
   }
@@ -71,64 +102,68 @@ export async function startGrpcServer(
   new ReflectionService(PACKAGE_DEFINITION, {
     services: serviceNames(options.services),
   }).addToServer(server);
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  let listener: NetServer | undefined;
-  let port: number;
-  if (options.sharedPort) {
-    // Several threads accept on one port; each hands its connections to
-    // its own grpc-js server.
-    const injector = server.createConnectionInjector(options.credentials);
-    const shared = createServer((socket) => injector.injectConnection(socket));
-    listener = shared;
-    port = await new Promise<number>((resolve, reject) => {
-      shared.once("error", reject);
-      shared.listen(
-        { host: options.host, port: options.port, reusePort: true },
-        () => resolve((shared.address() as AddressInfo).port),
-      );
+  // Our own listener accepts and hands each connection to grpc-js, which
+  // does TLS and HTTP/2 on it.
+  const injector = server.createConnectionInjector(options.credentials);
+  const listener = await ConnectionListener.listen({
+    host: options.host,
+    port: options.port,
+    sharedPort: options.sharedPort,
+    maxConnections: limits.maxConnections,
+    tlsHandshakeTimeoutMs: limits.tlsHandshakeTimeoutMs,
+    metrics: options.metrics && new ConnectionMetrics(options.metrics),
+    onConnection: (socket) => injector.injectConnection(socket),
+  });
+  for (const http2Server of http2ServersOf(server)) {
+    http2Server.on("secureConnection", (tlsSocket: TlsSocketOnTcp) => {
+      if (tlsSocket._parent) listener.handshakeDone(tlsSocket._parent);
     });
-  } else {
-    port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(
-        `${host}:${options.port}`,
-        options.credentials,
-        (error, port) => error ? reject(error) : resolve(port),
-      );
-    });
+    if (options.onTlsFailure) {
+      http2Server.on("tlsClientError", options.onTlsFailure);
+    }
   }
-  if (options.onTlsFailure) watchHandshakes(server, options.onTlsFailure);
   return {
     server,
-    port,
-    shutdown: (graceMs) =>
-      new Promise<void>((resolve) => {
-        listener?.close();
-        const timer = setTimeout(() => server.forceShutdown(), graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
+    port: listener.port,
+    get connections() {
+      return listener.open;
+    },
+    shutdown: async (graceMs) => {
+      listener.close();
+      // GOAWAY to every connection; each closes once its calls are done.
+      // grpc-js's callback does not wait for that under Deno, so the
+      // connections themselves are waited for.
+      server.tryShutdown(() => {});
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      });
+      await Promise.race([listener.drained(), late]);
+      clearTimeout(timer);
+      server.forceShutdown();
+    },
   };
 }
 
+/** A TLS socket, and the TCP socket under it (a Node internal). */
+interface TlsSocketOnTcp {
+  _parent?: Socket;
+}
+
+/** An HTTP/2 server as far as this module listens to it. */
+interface Http2Events {
+  on(event: string, listener: (arg: never) => void): void;
+}
+
 /**
- * Listens for failed TLS handshakes on the server's listening sockets.
- * grpc-js has no public hook for them, so this reaches its (private) map of
- * HTTP/2 servers; if a grpc-js upgrade renames it, handshakes simply go
- * uncounted.
+ * The HTTP/2 servers grpc-js made (here, the injector's). grpc-js has no
+ * public hook for TLS events, so this reaches its private map; if a grpc-js
+ * upgrade renames it, handshakes go uncounted and the handshake timeout
+ * closes connections that finished their handshake too (the tests catch it).
  */
-function watchHandshakes(
-  server: grpc.Server,
-  onFailure: (error: Error) => void,
-): void {
+function http2ServersOf(server: grpc.Server): Http2Events[] {
   const servers =
-    (server as unknown as { http2Servers?: Map<unknown, unknown> })
+    (server as unknown as { http2Servers?: Map<Http2Events, unknown> })
       .http2Servers;
-  for (const http2Server of servers?.keys() ?? []) {
-    (http2Server as { on?(event: string, f: (e: Error) => void): void }).on?.(
-      "tlsClientError",
-      onFailure,
-    );
-  }
+  return [...servers?.keys() ?? []];
 }

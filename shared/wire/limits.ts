@@ -12,6 +12,12 @@ export const MAX_KEY_BYTES = 1024;
 export const MAX_NAMESPACE_BYTES = 256;
 /** The most keys one MultiGet or MultiSet may carry. */
 export const MAX_BATCH_ITEMS = 10_000;
+/**
+ * The most bytes (UTF-8) a value's type URL may have. Type URLs name a
+ * message type (`type.googleapis.com/google.protobuf.StringValue`); a
+ * longer one is almost surely an attempt to make the server hold it.
+ */
+export const MAX_TYPE_URL_BYTES = 2048;
 
 /**
  * The UTF-8 length of a string, without encoding it.
@@ -83,6 +89,7 @@ export function checkValue(
   maxValueBytes: number,
 ): AnyValue {
   if (!data) throw new InvalidArgumentError("data is required");
+  checkTypeUrl(data.typeUrl);
   const bytes = valueBytes(data);
   if (bytes > maxValueBytes) {
     throw new InvalidArgumentError(
@@ -90,6 +97,22 @@ export function checkValue(
     );
   }
   return data;
+}
+
+/**
+ * Checks a type URL's length.
+ *
+ * @throws {InvalidArgumentError} over {@linkcode MAX_TYPE_URL_BYTES}.
+ */
+export function checkTypeUrl(typeUrl: string): void {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short strings need no count.
+  if (typeUrl.length * 3 <= MAX_TYPE_URL_BYTES) return;
+  const bytes = utf8Length(typeUrl);
+  if (bytes > MAX_TYPE_URL_BYTES) {
+    throw new InvalidArgumentError(
+      `type URL is ${bytes} bytes: the limit is ${MAX_TYPE_URL_BYTES}`,
+    );
+  }
 }
 
 /**

@@ -5,10 +5,12 @@ import {
   checkBatch,
   checkKey,
   checkTtl,
+  checkTypeUrl,
   checkValue,
   MAX_BATCH_ITEMS,
   MAX_KEY_BYTES,
   MAX_NAMESPACE_BYTES,
+  MAX_TYPE_URL_BYTES,
   utf8Length,
   valueBytes,
 } from "./limits.ts";
@@ -160,4 +162,25 @@ Deno.test({
       assert.equal(utf8Length(text), encoded(text), JSON.stringify(text));
     }
   },
+});
+
+Deno.test("checkTypeUrl accepts 2048 UTF-8 bytes and refuses 2049, naming the limit", () => {
+  checkTypeUrl("t".repeat(MAX_TYPE_URL_BYTES));
+  checkTypeUrl("é".repeat(MAX_TYPE_URL_BYTES / 2));
+  assertInvalid(
+    () => checkTypeUrl("t".repeat(MAX_TYPE_URL_BYTES + 1)),
+    "type URL is 2049 bytes: the limit is 2048",
+  );
+  assertInvalid(
+    () => checkTypeUrl(`${"é".repeat(1024)}x`),
+    "type URL is 2049 bytes: the limit is 2048",
+  );
+});
+
+Deno.test("checkValue refuses a type URL over the limit even when the value fits", () => {
+  const value = { typeUrl: "t".repeat(4096), value: new Uint8Array(0) };
+  assertInvalid(
+    () => checkValue(value, 1 << 20),
+    "type URL is 4096 bytes: the limit is 2048",
+  );
 });

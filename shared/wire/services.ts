@@ -15,6 +15,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import type * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 import { DESCRIPTOR } from "./generated/descriptor.ts";
+import { requestTypeOf, utf8Check } from "./utf8.ts";
 
 /** How messages map to JavaScript: camelCase fields, uint64 as number. */
 const LOADER_OPTIONS: protoLoader.Options = {
@@ -52,20 +53,29 @@ export class MalformedRequest {
 
 /**
  * A service definition whose request decoders return a
- * {@linkcode MalformedRequest} instead of throwing.
+ * {@linkcode MalformedRequest} instead of throwing, and also for a `string`
+ * field that is not valid UTF-8 (which protobufjs would silently decode to
+ * U+FFFD).
  */
 function tolerant(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
   return Object.fromEntries(
-    Object.entries(service).map(([name, method]) => [name, {
-      ...method,
-      requestDeserialize: (bytes: Uint8Array) => {
-        try {
-          return method.requestDeserialize(bytes as never);
-        } catch (error) {
-          return new MalformedRequest((error as Error).message);
-        }
-      },
-    }]),
+    Object.entries(service).map(([name, method]) => {
+      const check = utf8Check(requestTypeOf(method.path));
+      return [name, {
+        ...method,
+        requestDeserialize: (bytes: Uint8Array) => {
+          try {
+            const request = method.requestDeserialize(bytes as never);
+            const invalid = check(request, bytes);
+            return invalid === undefined
+              ? request
+              : new MalformedRequest(`${invalid} is not valid UTF-8`);
+          } catch (error) {
+            return new MalformedRequest((error as Error).message);
+          }
+        },
+      }];
+    }),
   );
 }
 
