@@ -248,16 +248,24 @@ Deno.test("sizes accept binary and decimal units and plain byte counts", async (
     ["7b", 7],
   ];
   for (const [text, bytes] of cases) {
+    // --max-value-bytes goes up to 64 MiB.
+    const value = bytes <= 64 * 1024 * 1024 ? text : "7b";
     const options = optionsOf<{ maxBytes: number; maxValueBytes: number }>(
       await parseCommandLine(
-        ["start", "--max-bytes", text, "--max-value-bytes", text],
+        ["start", "--max-bytes", text, "--max-value-bytes", value],
         4,
       ),
       "start",
     );
     assert.equal(options.maxBytes, bytes, text);
-    assert.equal(options.maxValueBytes, bytes, text);
+    assert.equal(options.maxValueBytes, value === text ? bytes : 7, text);
   }
+  assert.equal(
+    (await usageError(
+      parseCommandLine(["start", "--max-value-bytes", "65MiB"], 4),
+    )).message,
+    "--max-value-bytes is 68157440 bytes: the limit is 67108864 (64MiB)",
+  );
 });
 
 Deno.test("an unknown role is a usage error", async () => {

@@ -4,9 +4,20 @@
  *
  * @module
  */
-import { type Flags, type FlagValues, listenFlags } from "../flags.ts";
+import {
+  type Flags,
+  type FlagValues,
+  listenFlags,
+  UsageError,
+} from "../flags.ts";
 import { CONNECTION_FLAGS, connectionLimits } from "./connection_flags.ts";
 import type { FrontendOptions } from "./frontend.ts";
+
+/**
+ * The largest `--max-value-bytes`: 64 MiB. A gRPC request may then be
+ * twice that (a value and its key, namespace and framing).
+ */
+export const MAX_VALUE_BYTES_LIMIT = 64 * 1024 * 1024;
 
 /** The flags of a frontend, in the order help lists them. */
 export const FRONTEND_FLAGS: Flags = {
@@ -16,7 +27,7 @@ export const FRONTEND_FLAGS: Flags = {
     type: "string",
     default: "4MiB",
     value: "SIZE",
-    help: "largest value accepted (type URL included)",
+    help: "largest value accepted (type URL included), at most 64MiB",
   },
   certs: {
     type: "string",
@@ -48,10 +59,16 @@ export const FRONTEND_FLAGS: Flags = {
  * @throws {UsageError} when a value is out of range.
  */
 export function frontendOptions(values: FlagValues): FrontendOptions {
+  const maxValueBytes = values.size("max-value-bytes");
+  if (maxValueBytes > MAX_VALUE_BYTES_LIMIT) {
+    throw new UsageError(
+      `--max-value-bytes is ${maxValueBytes} bytes: the limit is ${MAX_VALUE_BYTES_LIMIT} (64MiB)`,
+    );
+  }
   return {
     host: values.text("host")!,
     port: values.integer("port", 0, 65535),
-    maxValueBytes: values.size("max-value-bytes"),
+    maxValueBytes,
     certs: values.text("certs")!,
     clientCa: values.text("client-ca"),
     clientAuth: !values.boolean("no-client-auth"),
