@@ -93,10 +93,10 @@ export async function startCfe(options: CfeOptions): Promise<RunningCfe> {
   const identity = await readTlsFiles(options.certs, "cfe");
   const etcd = await connectEtcd(options.etcd);
   let membership: Membership | undefined;
+  const shardList: RemoteShard[] = [];
   try {
     const count = await clusterShardCount(etcd, options.shards);
     const clock = new HybridLogicalClock();
-    const shardList: RemoteShard[] = [];
     const metrics = new Metrics(shardStatsOf(shardList));
     const credentials = clientCredentials(identity);
     const shards = Array.from(
@@ -108,6 +108,7 @@ export async function startCfe(options: CfeOptions): Promise<RunningCfe> {
           timeoutMs: options.shardTimeoutMs,
           clock,
           onFailover: () => metrics.failovers.inc({ shard: String(index) }),
+          onStale: () => membership?.refresh(),
         }),
     );
     shardList.push(...shards);
@@ -138,6 +139,7 @@ export async function startCfe(options: CfeOptions): Promise<RunningCfe> {
     };
   } catch (error) {
     await membership?.close();
+    await Promise.all(shardList.map((shard) => shard.close()));
     etcd.close();
     throw error;
   }

@@ -4,9 +4,12 @@
  * frontends and peer shards only, and registers in etcd under a lease.
  *
  * A replica that joins a shard first registers as `joining` (so it gets
- * every write from then on), copies the shard's contents from a ready
- * peer, then registers as `ready` (so it serves reads): it never answers a
- * miss for data its peers hold.
+ * every write from then on), waits until every frontend has seen that,
+ * copies the shard's contents from a ready peer, then registers as `ready`
+ * (so it serves reads): it never answers a miss for data its peers hold.
+ * A copy that fails is tried again; only the first replica of a shard (no
+ * ready peer) starts empty. A frontend that finds a replica missed writes
+ * asks it to copy again (`Resync`): it is `healing` meanwhile.
  *
  * @module
  */
@@ -22,8 +25,10 @@ import { ShardRegistrar } from "../shared/cluster/registrar.ts";
 import {
   clusterShardCount,
   readRegistrations,
+  RESYNC_MS,
 } from "../shared/cluster/registry.ts";
 import {
+  type Ownership,
   shardImplementation,
   toWrite,
 } from "../shared/cluster/shard_service.ts";
@@ -34,6 +39,11 @@ import {
   type RoleSpec,
 } from "../shared/flags.ts";
 import { PEER_COMMON_NAMES } from "../shared/frontend/certs.ts";
+import {
+  CONNECTION_FLAGS,
+  type ConnectionLimits,
+  connectionLimits,
+} from "../shared/frontend/connection_flags.ts";
 import { prepareCerts } from "../shared/frontend/frontend.ts";
 import { startGrpcServer } from "../shared/frontend/grpc_server.ts";
 import { HealthService } from "../shared/frontend/health.ts";
@@ -63,6 +73,14 @@ export const SHARD_SERVICE_NAME = "ganache.shard.Shard";
 
 /** How often expired entries are dropped, in milliseconds. */
 const PURGE_INTERVAL_MS = 1000;
+/**
+ * How long a joining replica waits before it copies: the longest a frontend
+ * takes to see a registration (its periodic re-read of the registry), so
+ * that every write the copy does not carry reaches the replica directly.
+ */
+const JOIN_SETTLE_MS = RESYNC_MS + 500;
+/** The longest wait between two attempts to copy, in ms. */
+const MAX_COPY_RETRY_MS = 5000;
 
 /** What `shard` takes on the command line. */
 export const SPEC: RoleSpec = {
@@ -71,6 +89,7 @@ export const SPEC: RoleSpec = {
   positionals: [],
   flags: {
     ...listenFlags("40011"),
+    ...CONNECTION_FLAGS,
     ...ETCD_FLAGS,
     shard: {
       type: "string",
@@ -124,6 +143,8 @@ export interface ShardOptions {
   shutdownGraceMs: number;
   /** Serve Prometheus metrics and health over HTTP on this port. */
   metricsPort?: number;
+  /** Connection limits; each defaults as `DEFAULT_CONNECTION_LIMITS` says. */
+  limits?: Partial<ConnectionLimits>;
 }
 
 /**
@@ -144,6 +165,7 @@ export function parseOptions(values: FlagValues): ShardOptions {
     leaseTtlSeconds: values.integer("lease-ttl", 1, 3600),
     shutdownGraceMs: values.integer("shutdown-grace-ms", 0, 3_600_000),
     metricsPort: values.optionalInteger("metrics-port", 0, 65535),
+    limits: connectionLimits(values),
   };
 }
 
@@ -168,6 +190,9 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
   const store = new ShardStore({ maxBytes: options.maxBytes });
   const health = new HealthService([SHARD_SERVICE_NAME]);
   let shardNumber = "";
+  let ownership: Ownership | undefined;
+  let readable = false;
+  let resync: () => Promise<void> = () => Promise.resolve();
   const metrics = new Metrics(() =>
     Promise.resolve([{ shard: shardNumber, counters: store.stats() }])
   );
@@ -176,11 +201,21 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
     port: options.port,
     credentials: serverCredentials(tls, true),
     maxMessageBytes: 256 * 1024 * 1024,
+    limits: options.limits,
+    graceMs: options.shutdownGraceMs,
+    metrics,
     onTlsFailure: () => metrics.tlsHandshakeFailures.inc(),
     services: [
       [
         SHARD_SERVER_SERVICE,
-        shardImplementation({ store, peers: PEER_COMMON_NAMES, metrics }),
+        shardImplementation({
+          store,
+          peers: PEER_COMMON_NAMES,
+          metrics,
+          ownership: () => ownership,
+          readable: () => readable,
+          resync: () => resync(),
+        }),
       ],
       [HEALTH_SERVICE, health.implementation()],
     ],
@@ -199,11 +234,34 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
       leaseTtlSeconds: options.leaseTtlSeconds,
       version: GANACHE_VERSION,
       onEtcd: (up) => metrics.etcdUp.set(up ? 1 : 0),
+      onRegisteredAgain: () => {
+        readable = false;
+        resync().catch((error) =>
+          log.error(`could not copy the shard again: ${error.message}`)
+        );
+      },
     });
     const shard = await registrar.claim();
     shardNumber = String(shard);
-    await copyFromPeer(etcd, store, tls, shard, address);
-    await registrar.markReady();
+    ownership = { shard, shards };
+    const copy = (settleMs: number) =>
+      copyFromPeers(etcd!, store, tls, {
+        shard,
+        shards,
+        self: address,
+        settleMs,
+      });
+    await copy(JOIN_SETTLE_MS);
+    await registrar.setState("ready");
+    readable = true;
+    const joined = registrar;
+    resync = coalesce(async () => {
+      readable = false;
+      await joined.setState("healing").catch(() => {});
+      await copy(0);
+      await joined.setState("ready").catch(() => {});
+      readable = true;
+    });
     health.setAll("SERVING");
     const http = options.metricsPort === undefined ? undefined : serveMetrics(
       { host: options.host, port: options.metricsPort },
@@ -240,24 +298,84 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
 }
 
 /**
- * Copies the shard's contents from the first ready peer that answers. Writes
- * that arrive meanwhile are kept: an older copy never replaces a newer value.
+ * Runs `task`; a call made while it runs gets a run that starts after it
+ * (one for all such calls), so that every caller's writes are covered.
  */
-async function copyFromPeer(
+function coalesce(task: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const start = (): Promise<void> =>
+    running = task().finally(() => running = undefined);
+  return () => {
+    if (!running) return start();
+    return next ??= running.catch(() => {}).then(() => {
+      next = undefined;
+      return start();
+    });
+  };
+}
+
+/** Which shard to copy, and how. */
+interface CopyOptions {
+  /** The shard number. */
+  shard: number;
+  /** The cluster's shard count. */
+  shards: number;
+  /** This replica's address (not a peer). */
+  self: string;
+  /** How long to wait before copying when there is a peer, in ms. */
+  settleMs: number;
+}
+
+/**
+ * Copies the shard's contents (values and tombstones) from a ready peer,
+ * trying again until one copy succeeds; with no ready peer, this is the
+ * shard's first replica and there is nothing to copy. Writes that arrive
+ * meanwhile are kept: an older copy never replaces a newer value.
+ */
+async function copyFromPeers(
   etcd: Etcd3,
   store: ShardStore,
   tls: TlsFiles,
-  shard: number,
-  self: string,
+  options: CopyOptions,
 ): Promise<void> {
-  const peers = (await readRegistrations(etcd)).filter((r) =>
-    r.shard === shard && r.state === "ready" && r.address !== self
-  );
-  if (peers.length === 0) return;
+  const { shard, shards, self } = options;
+  let delay = 250;
+  let settled = false;
+  while (true) {
+    const peers = (await readRegistrations(etcd, shards)).filter((r) =>
+      r.shard === shard && r.state === "ready" && r.address !== self
+    );
+    if (peers.length === 0) {
+      log.info(
+        `shard ${shard} has no ready replica to copy from: this is its first replica, starting empty`,
+      );
+      return;
+    }
+    if (!settled && options.settleMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, options.settleMs));
+      settled = true;
+      continue;
+    }
+    if (await copyFromPeer(store, tls, peers.map((p) => p.address))) return;
+    log.warn(
+      `no peer of shard ${shard} could be copied from; trying again in ${delay} ms`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, MAX_COPY_RETRY_MS);
+  }
+}
+
+/** Copies from the first of `peers` that answers; tells whether one did. */
+async function copyFromPeer(
+  store: ShardStore,
+  tls: TlsFiles,
+  peers: string[],
+): Promise<boolean> {
   const Client = grpc.makeGenericClientConstructor(SHARD_SERVICE, "Shard");
   for (const peer of peers) {
-    const client = new Client(peer.address, clientCredentials(tls), {
-      ...tlsChannelOptions(peer.address),
+    const client = new Client(peer, clientCredentials(tls), {
+      ...tlsChannelOptions(peer),
       "grpc.use_local_subchannel_pool": 1,
       "grpc.max_receive_message_length": -1,
     });
@@ -281,20 +399,18 @@ async function copyFromPeer(
         stream.on("error", reject);
       });
       log.info(
-        `copied ${copied} entries from ${peer.address}${
+        `copied ${copied} entries from ${peer}${
           skipped ? ` (${skipped} too large for this replica)` : ""
         }`,
       );
-      return;
+      return true;
     } catch (error) {
-      log.warn(
-        `could not copy from ${peer.address}: ${(error as Error).message}`,
-      );
+      log.warn(`could not copy from ${peer}: ${(error as Error).message}`);
     } finally {
       client.close();
     }
   }
-  log.warn(`no peer of shard ${shard} could be copied from; starting empty`);
+  return false;
 }
 
 /** Runs the `shard` role until SIGINT or SIGTERM. */

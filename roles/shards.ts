@@ -61,7 +61,7 @@ export async function run(options: ShardsOptions): Promise<number> {
   const etcd = await connectEtcd(options.etcd);
   try {
     const count = await clusterShardCount(etcd, undefined);
-    const registered = (await readRegistrations(etcd)).sort((a, b) =>
+    const registered = (await readRegistrations(etcd, count)).sort((a, b) =>
       a.shard - b.shard || a.address.localeCompare(b.address)
     );
     const credentials = clientCredentials(

@@ -12,12 +12,12 @@ import {
 } from "../shared/cluster/registry.ts";
 import { EtcdServer } from "./etcd_server.ts";
 import { makeCerts } from "./helpers.ts";
-import { GanacheProcess } from "./process_helpers.ts";
+import { type ChildProcess, GanacheProcess } from "./process_helpers.ts";
 
 /** A shard process and the address it registered. */
 export interface ShardProcess {
   /** The process. */
-  process: GanacheProcess;
+  process: ChildProcess;
   /** Its shard number. */
   shard: number;
   /** `127.0.0.1:<port>`. */
@@ -27,11 +27,41 @@ export interface ShardProcess {
 /** A frontend process and a client connected to it. */
 export interface CfeProcess {
   /** The process. */
-  process: GanacheProcess;
+  process: ChildProcess;
   /** `127.0.0.1:<port>`. */
   address: string;
   /** A client with the development client certificate. */
   client: GanacheClient;
+  /** The metrics endpoint, when started with `--metrics-port`. */
+  metricsUrl?: string;
+}
+
+/** Where Debian's `faketime` package puts the library it preloads. */
+const LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/**
+ * The environment that runs a process on a clock shifted by `offset`:
+ * what the `faketime -f <offset>` command sets before it runs its command,
+ * applied to the task's own process (the `faketime` command forks, so
+ * stopping it would leave the frontend running). Only the wall clock
+ * moves: timers keep the real monotonic clock.
+ */
+function fakeClock(offset: string): Record<string, string> {
+  return {
+    LD_PRELOAD: LIBFAKETIME,
+    FAKETIME: offset,
+    FAKETIME_DONT_FAKE_MONOTONIC: "1",
+    FAKETIME_DONT_RESET: "1",
+  };
+}
+
+/** Options of {@linkcode Cluster.cfe}. */
+export interface CfeStartOptions {
+  /**
+   * Run the frontend on a shifted clock (e.g. `-1s`, `+1h`) with Debian's
+   * libfaketime, which is what `faketime -f <offset>` does.
+   */
+  clockOffset?: string;
 }
 
 /** An etcd and the Ganache processes started against it. */
@@ -40,7 +70,7 @@ export class Cluster implements AsyncDisposable {
   readonly etcd: EtcdServer;
   /** The shared certificates directory. */
   readonly certs: string;
-  readonly #processes: GanacheProcess[] = [];
+  readonly #processes: ChildProcess[] = [];
   readonly #clients: GanacheClient[] = [];
 
   private constructor(etcd: EtcdServer, certs: string) {
@@ -77,12 +107,18 @@ export class Cluster implements AsyncDisposable {
   }
 
   /** Starts a frontend on port 0 and waits until it routes. */
-  async cfe(args: string[] = []): Promise<CfeProcess> {
-    const process = this.spawn("cfe", ["--port", "0", ...args]);
+  async cfe(
+    args: string[] = [],
+    options: CfeStartOptions = {},
+  ): Promise<CfeProcess> {
+    const process = this.spawn("cfe", ["--port", "0", ...args], options);
     const [, port] = await process.waitFor(
       /serving ganache\.cfe\.CFE on 127\.0\.0\.1:(\d+)/,
     );
     await process.waitFor(/routing to \d+ shards/);
+    const metricsUrl = args.includes("--metrics-port")
+      ? (await process.waitFor(/metrics on (http:\S+\/metrics)/))[1]
+      : undefined;
     const address = `127.0.0.1:${port}`;
     const client = await GanacheClient.connect({
       address,
@@ -90,26 +126,41 @@ export class Cluster implements AsyncDisposable {
       timeoutMs: 5000,
     });
     this.#clients.push(client);
-    return { process, address, client };
+    return { process, address, client, metricsUrl };
   }
 
   /** Starts `deno task <task>` with this cluster's etcd and certificates. */
-  spawn(task: "shard" | "cfe", args: string[]): GanacheProcess {
-    const process = new GanacheProcess(
-      task,
-      [
-        ...this.etcd.flags(task),
-        "--certs",
-        this.certs,
-        "--log-level",
-        "debug",
-        ...args,
-      ],
+  spawn(
+    task: "shard" | "cfe",
+    args: string[],
+    options: CfeStartOptions = {},
+  ): ChildProcess {
+    const flags = [
+      ...this.etcd.flags(task),
+      "--certs",
       this.certs,
-      this.etcd.env(),
-    );
+      "--log-level",
+      "debug",
+      ...args,
+    ];
+    const process = options.clockOffset === undefined
+      ? new GanacheProcess(task, flags, this.certs, this.etcd.env())
+      : new GanacheProcess(task, flags, this.certs, {
+        ...this.etcd.env(),
+        ...fakeClock(options.clockOffset),
+      });
     this.#processes.push(process);
     return process;
+  }
+
+  /** Puts a key in etcd as anyone with access could (no lease). */
+  async put(key: string, value: string): Promise<void> {
+    const etcd = await this.etcd.connect();
+    try {
+      await etcd.put(key).value(value);
+    } finally {
+      etcd.close();
+    }
   }
 
   /** The registrations in etcd now. */

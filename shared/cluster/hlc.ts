@@ -2,7 +2,10 @@
  * A hybrid logical clock for write versions: wall-clock milliseconds times
  * 1000 plus a counter, so versions from one frontend always increase (even
  * if the wall clock steps back) and versions from different frontends
- * order by time. The result stays below 2^53, so it is an exact JS number
+ * order by time. A frontend also moves its clock past every version it
+ * meets ({@linkcode HybridLogicalClock.observe}), so that a write it
+ * stamps after meeting a version is newer than that version whatever the
+ * wall clocks of the frontends say. The result stays below 2^53, so it is an exact JS number
  * and an exact uint64 on the wire, until the year 2255.
  *
  * @module
@@ -24,7 +27,15 @@ export class HybridLogicalClock {
     this.#now = now;
   }
 
-  /** The next version: above every version issued before. */
+  /**
+   * Moves the clock past `version`: every later {@linkcode next} is above
+   * it. Versions at or below the clock change nothing.
+   */
+  observe(version: number): void {
+    if (version > this.#last) this.#last = version;
+  }
+
+  /** The next version: above every version issued or observed before. */
   next(): number {
     const physical = Math.floor(this.#now()) * TICKS_PER_MS;
     this.#last = physical > this.#last ? physical : this.#last + 1;

@@ -26,6 +26,8 @@ export class Membership {
   #watcher: { cancel(): Promise<void> } | undefined;
   #last = "";
   #reading = false;
+  /** An event came while a read was running: read again when it ends. */
+  #again = false;
   #etcdDown = false;
 
   /**
@@ -53,6 +55,11 @@ export class Membership {
     await this.#watch();
   }
 
+  /** Reads the registrations again now (e.g. a replica refused a key). */
+  refresh(): void {
+    this.#read(false);
+  }
+
   /** Stops following. */
   async close(): Promise<void> {
     clearInterval(this.#timer);
@@ -74,10 +81,16 @@ export class Membership {
   }
 
   async #read(mustSucceed: boolean): Promise<void> {
-    if (this.#reading && !mustSucceed) return;
+    if (this.#reading && !mustSucceed) {
+      // Never drop an event: a replica registered while this read ran may
+      // be missing from its answer, and writes must reach it at once.
+      this.#again = true;
+      return;
+    }
     this.#reading = true;
+    this.#again = false;
     try {
-      const registered = await readRegistrations(this.#etcd);
+      const registered = await readRegistrations(this.#etcd, this.#shards);
       this.#onEtcd(true);
       if (this.#etcdDown) {
         log.info("etcd is reachable again");
@@ -93,6 +106,7 @@ export class Membership {
           address: r.address,
           state: r.state,
           registration: r.lease,
+          startedAt: r.startedAt,
         });
       }
       byShard.forEach((replicas) =>
@@ -116,6 +130,7 @@ export class Membership {
       }
     } finally {
       this.#reading = false;
+      if (this.#again) this.#read(false);
     }
   }
 }

@@ -32,6 +32,12 @@ export interface RegistrarOptions {
   version: string;
   /** Told whether etcd answered, after each check of the registration. */
   onEtcd?: (up: boolean) => void;
+  /**
+   * Called after registering again once the registration was lost (frontends
+   * dropped it meanwhile, so it missed writes): a ready replica registers
+   * again as `healing` and must copy its shard again.
+   */
+  onRegisteredAgain?: () => void;
 }
 
 /**
@@ -81,7 +87,7 @@ export class ShardRegistrar {
       const claimKv = (await this.#etcd.get(CLAIM_KEY).exec()).kvs[0];
       const claimRevision = claimKv ? String(claimKv.mod_revision) : "0";
       const shard = this.#options.shard ?? leastReplicated(
-        await readRegistrations(this.#etcd),
+        await readRegistrations(this.#etcd, this.#options.shards),
         this.#options.shards,
       );
       const lease = this.#newLease();
@@ -109,11 +115,16 @@ export class ShardRegistrar {
     return this.#shard;
   }
 
-  /** Marks the registration `ready`: frontends may read from it. */
-  async markReady(): Promise<void> {
-    this.#state = "ready";
+  /**
+   * Sets the registration's state: `ready` (frontends may read from it) or
+   * `healing` (copying its shard again: writes only).
+   */
+  async setState(state: "ready" | "healing"): Promise<void> {
+    this.#state = state;
     await this.#put();
-    log.info(`shard ${this.#shard} replica ${this.#options.address} is ready`);
+    log.info(
+      `shard ${this.#shard} replica ${this.#options.address} is ${state}`,
+    );
   }
 
   /** Deregisters at once (revokes the lease) and stops re-registering. */
@@ -183,8 +194,14 @@ export class ShardRegistrar {
           this.#lease = this.#newLease();
           previous?.revoke().catch(() => {});
           await this.#lease.grant();
+          // Frontends dropped the registration, so writes stopped coming:
+          // no reads until the shard is copied again.
+          if (this.#state === "ready") this.#state = "healing";
           await this.#put();
-          log.info(`registered again as a replica of shard ${this.#shard}`);
+          log.info(
+            `registered again as a replica of shard ${this.#shard} (${this.#state})`,
+          );
+          if (this.#state === "healing") this.#options.onRegisteredAgain?.();
           return;
         } catch (error) {
           log.warn(

@@ -37,8 +37,11 @@ export const RESYNC_MS = 2000;
 export interface ShardRecord {
   /** `host:port` it serves on. */
   address: string;
-  /** `joining` while it loads its peers' data; `ready` once it serves reads. */
-  state: "joining" | "ready";
+  /**
+   * `joining` while it loads its peers' data; `healing` while it copies it
+   * again after missing writes; `ready` once it serves reads.
+   */
+  state: "joining" | "healing" | "ready";
   /** When the process started (ISO 8601). */
   startedAt: string;
   /** Ganache version. */
@@ -58,23 +61,58 @@ export function shardKey(shard: number, address: string): string {
   return `${SHARDS_PREFIX}${shard}/${address}`;
 }
 
-/** Reads every registered replica. */
-export async function readRegistrations(etcd: Etcd3): Promise<Registered[]> {
+/** Registrations already warned about, by key and revision: warn once. */
+const warned = new Set<string>();
+
+/**
+ * Reads every registered replica. A registration whose key or value does
+ * not parse, whose address differs from its key's, or (with `shards`)
+ * that names a shard outside the count is ignored and logged once.
+ */
+export async function readRegistrations(
+  etcd: Etcd3,
+  shards?: number,
+): Promise<Registered[]> {
   const response = await etcd.getAll().prefix(SHARDS_PREFIX).exec();
   const found: Registered[] = [];
   for (const kv of response.kvs) {
-    const match = /^ganache\/shards\/(\d+)\/(.+)$/.exec(kv.key.toString());
-    if (!match) continue;
-    try {
-      const record = JSON.parse(kv.value.toString()) as ShardRecord;
-      found.push({
-        ...record,
-        shard: Number(match[1]),
-        lease: String(kv.lease),
-      });
-    } catch {
-      log.warn(`ignoring unreadable registration ${kv.key.toString()}`);
+    const key = kv.key.toString();
+    const problem = (reason: string) => {
+      const id = `${key}@${kv.mod_revision}`;
+      if (warned.has(id)) return;
+      warned.add(id);
+      log.warn(`ignoring registration ${key}: ${reason}`);
+    };
+    const match = /^ganache\/shards\/(\d+)\/(.+)$/.exec(key);
+    if (!match) {
+      problem("the key is not ganache/shards/<shard>/<host:port>");
+      continue;
     }
+    const shard = Number(match[1]);
+    if (shards !== undefined && shard >= shards) {
+      problem(`shard ${shard} is outside the cluster's ${shards} shards`);
+      continue;
+    }
+    let record: Partial<ShardRecord>;
+    try {
+      record = JSON.parse(kv.value.toString());
+    } catch {
+      problem("the value is not JSON");
+      continue;
+    }
+    if (
+      typeof record !== "object" || record === null ||
+      record.address !== match[2] ||
+      !["joining", "healing", "ready"].includes(record.state as string) ||
+      typeof record.startedAt !== "string" ||
+      typeof record.version !== "string"
+    ) {
+      problem(
+        "the value is not a registration ({address, state, startedAt, version}, with the key's address)",
+      );
+      continue;
+    }
+    found.push({ ...record as ShardRecord, shard, lease: String(kv.lease) });
   }
   return found;
 }

@@ -2,10 +2,18 @@
  * {@linkcode RemoteShard}: a {@linkcode Shard} whose replicas are remote
  * shard processes, reached over the internal `ganache.shard.Shard` protocol.
  *
- * Writes go to every live replica with a version from the frontend's clock
- * (replicas keep the newest); reads go to one ready replica, in rotation,
- * and fail over to the next on a transport failure. A replica that fails a
- * call is out of rotation until it registers again.
+ * Writes (values, and tombstones for deletes) made in one event-loop turn
+ * go to every live replica as one `Write` call, versioned by the
+ * frontend's clock; each replica answers, per entry, the version it now
+ * holds, and a write that lost to a newer version is stamped again above
+ * it and retried (see `write_round.ts`). Reads go to one ready replica, in
+ * rotation, and fail over to the next on a transport failure or a
+ * deadline; any other error goes back to the client.
+ *
+ * A replica that failed a call (transport or deadline) is out of rotation,
+ * is probed every {@linkcode PROBE_MS}, and once it answers again it gets
+ * writes and is asked to copy its shard again (`Resync`) before it serves
+ * reads: it heals without a restart.
  *
  * @module
  */
@@ -20,8 +28,6 @@ import type {
   AnyValue,
   EntriesResponse,
   ShardCounters,
-  ShardDeleteResponse,
-  ShardEntry,
 } from "../wire/messages.ts";
 import { tlsChannelOptions } from "../frontend/tls.ts";
 import {
@@ -31,28 +37,44 @@ import {
   TRACING,
 } from "../ops/tracing.ts";
 import { SHARD_SERVICE } from "../wire/services.ts";
+import { FAILED_PRECONDITION } from "./shard_service.ts";
+import type { ReplicaStats, WriteResponse } from "./shard_messages.ts";
+import { ReplicaCounters } from "./replica_counters.ts";
+import { writeRound, type WriteTarget } from "./write_round.ts";
 
 const log = logger("remote_shard");
 
 const ShardClient = grpc.makeGenericClientConstructor(SHARD_SERVICE, "Shard");
 
-/** Status codes that mean the replica, not the request, failed. */
-const REPLICA_FAILURES = new Set<number>([
+/** How often a replica out of rotation is probed, in ms. */
+export const PROBE_MS = 1000;
+/** How long reads skip a replica that refused one (FAILED_PRECONDITION), in ms. */
+const REFUSED_MS = 1000;
+/** Deadline of a `Resync` call: the longest a copy may take, in ms. */
+const RESYNC_DEADLINE_MS = 5 * 60_000;
+
+/**
+ * Status codes that mean the replica (or the way to it), not the request,
+ * failed: only these take a replica out of rotation.
+ */
+const TRANSPORT_FAILURES = new Set<number>([
   grpc.status.UNAVAILABLE,
   grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.CANCELLED,
-  grpc.status.UNKNOWN,
-  grpc.status.INTERNAL,
 ]);
 
 /** A replica as the registry describes it. */
 export interface ReplicaInfo {
   /** `host:port` the replica serves on. */
   address: string;
-  /** `joining` replicas take writes but not reads; `ready` ones take both. */
-  state: "joining" | "ready";
+  /**
+   * `joining` and `healing` replicas take writes but not reads; `ready`
+   * ones take both.
+   */
+  state: "joining" | "healing" | "ready";
   /** Changes whenever the replica registers anew (e.g. a restart). */
   registration: string;
+  /** When the replica's process started: one process's counters only grow. */
+  startedAt: string;
 }
 
 /** Options for {@linkcode RemoteShard}. */
@@ -63,16 +85,23 @@ export interface RemoteShardOptions {
   credentials: grpc.ChannelCredentials;
   /** Deadline of each call to a replica, in ms. */
   timeoutMs: number;
-  /** Issues write versions. */
+  /** Issues write versions, and learns every version met. */
   clock: HybridLogicalClock;
   /** Called when a read moves on to another replica after one failed. */
   onFailover?: () => void;
+  /** Called when a replica refused a key as not its own: re-read the registry. */
+  onStale?: () => void;
 }
+
+/** How this frontend sees a replica's health. */
+type Health = "up" | "down" | "healing";
 
 interface Replica extends ReplicaInfo {
   client: grpc.Client;
-  /** Failed a call since it last registered. */
-  down: boolean;
+  /** `down` after a transport failure; `healing` while it copies again. */
+  health: Health;
+  /** Reads skip it until then (it refused a read with FAILED_PRECONDITION). */
+  refusedUntil: number;
 }
 
 type Method = (
@@ -82,19 +111,29 @@ type Method = (
   callback: (error: grpc.ServiceError | null, response: unknown) => void,
 ) => void;
 
+/** The outcome of one write: whether a value was there (deletes), or why not. */
+type Outcome = { existed: boolean } | GanacheError;
+
 /** A shard served by remote replicas. */
 export class RemoteShard implements Shard {
   readonly #options: RemoteShardOptions;
   readonly #replicas = new Map<string, Replica>();
+  readonly #counters = new ReplicaCounters();
   readonly #gets = new Batcher<string, AnyValue | undefined>(
     (keys) => this.getMany(keys),
     MAX_BATCH_ITEMS,
   );
+  readonly #writes = new Batcher<ShardWrite, Outcome>(
+    (writes) => this.#writeBatch(writes),
+    MAX_BATCH_ITEMS,
+  );
+  readonly #probe: ReturnType<typeof setInterval>;
   #turn = 0;
 
   /** @param options Index, credentials, deadline and clock. */
   constructor(options: RemoteShardOptions) {
     this.#options = options;
+    this.#probe = setInterval(() => this.#probeDown(), PROBE_MS);
   }
 
   /** The replicas' addresses, e.g. `remote:10.0.0.1:40011,10.0.0.2:40011`. */
@@ -127,13 +166,15 @@ export class RemoteShard implements Shard {
             `shard ${this.#options.index}: replica ${info.address} is ${info.state}`,
           );
         }
+        known.startedAt = info.startedAt;
         continue;
       }
       known?.client.close();
       this.#replicas.set(info.address, {
         ...info,
         client: this.#connect(info.address),
-        down: false,
+        health: "up",
+        refusedUntil: 0,
       });
       log.info(
         `shard ${this.#options.index}: replica ${info.address} ${
@@ -160,32 +201,38 @@ export class RemoteShard implements Shard {
   /** See {@linkcode Shard.getMany}. */
   async getMany(keys: string[]): Promise<(AnyValue | undefined)[]> {
     const { entries } = await this.#read<EntriesResponse>("Get", { keys });
-    return entries.map((e) => e.found && e.data ? e.data : undefined);
+    return entries.map((e) => {
+      if (e.version) this.#options.clock.observe(e.version);
+      return e.found && e.data ? e.data : undefined;
+    });
   }
 
   /** See {@linkcode Shard.set}. */
-  set(write: ShardWrite): Promise<void> {
-    return this.setMany([write]);
+  async set(write: ShardWrite): Promise<void> {
+    const outcome = await this.#writes.add(write);
+    if (outcome instanceof GanacheError) throw outcome;
   }
 
-  /** See {@linkcode Shard.setMany}. */
+  /**
+   * See {@linkcode Shard.setMany}: each write succeeds or fails on its own;
+   * the first failure is thrown after all are done.
+   */
   async setMany(writes: ShardWrite[]): Promise<void> {
-    const entries: ShardEntry[] = writes.map((write) => ({
-      key: write.key,
-      found: true,
-      data: write.value,
-      ttlMs: write.ttlMs,
-      version: write.version ?? this.#options.clock.next(),
-    }));
-    await this.#writeAll("Set", { entries });
+    const outcomes = await Promise.all(writes.map((w) => this.#writes.add(w)));
+    const failed = outcomes.find((o) => o instanceof GanacheError);
+    if (failed) throw failed;
   }
 
-  /** See {@linkcode Shard.delete}. */
+  /** See {@linkcode Shard.delete}: a tombstone on every replica. */
   async delete(key: string): Promise<boolean> {
-    const responses = await this.#writeAll<ShardDeleteResponse>("Delete", {
-      keys: [key],
+    const outcome = await this.#writes.add({
+      key,
+      value: NO_VALUE,
+      ttlMs: 0,
+      tombstone: true,
     });
-    return responses.some((r) => r.existed[0] === true);
+    if (outcome instanceof GanacheError) throw outcome;
+    return outcome.existed;
   }
 
   /** See {@linkcode Shard.ttl}. */
@@ -197,16 +244,60 @@ export class RemoteShard implements Shard {
     return entry?.found ? entry.ttlMs : undefined;
   }
 
-  /** See {@linkcode Shard.stats}: one ready replica's counters. */
-  stats(): Promise<ShardCounters> {
-    return this.#read<ShardCounters>("Stats", {});
+  /**
+   * See {@linkcode Shard.stats}: hits, misses, evictions and expirations
+   * summed over every replica process this frontend has seen (so they never
+   * decrease, even when a replica leaves), items and bytes of the fullest
+   * ready replica, and every replica with its own counters and state.
+   */
+  async stats(): Promise<ShardCounters & { replicas: ReplicaStats[] }> {
+    const replicas = [...this.#replicas.values()];
+    const answers = await Promise.all(
+      replicas.map((replica) =>
+        this.#call<ShardCounters>(replica, "Stats", {}).then(
+          (counters) => {
+            this.#counters.record(
+              `${replica.address} ${replica.startedAt}`,
+              counters,
+            );
+            return counters;
+          },
+          () => undefined,
+        )
+      ),
+    );
+    const listed: ReplicaStats[] = replicas.map((replica, i) => ({
+      ...(answers[i] ?? this.#counters.last(
+        `${replica.address} ${replica.startedAt}`,
+      ) ?? ZERO),
+      address: replica.address,
+      state: this.#stateOf(replica),
+    }));
+    const fullest = listed.filter((r) => r.state === "ready")
+      .sort((a, b) => b.items - a.items)[0] ?? listed[0];
+    if (!fullest) {
+      throw new UnavailableError(
+        `shard ${this.#options.index} has no replica`,
+      );
+    }
+    const { address: _, state: __, ...gauges } = fullest;
+    return {
+      ...gauges,
+      ...this.#counters.totals(),
+      replicas: listed.sort((a, b) => a.address.localeCompare(b.address)),
+    };
   }
 
   /** Closes every replica's connection. */
   close(): Promise<void> {
+    clearInterval(this.#probe);
     for (const replica of this.#replicas.values()) replica.client.close();
     this.#replicas.clear();
     return Promise.resolve();
+  }
+
+  #stateOf(replica: Replica): string {
+    return replica.health === "up" ? replica.state : replica.health;
   }
 
   #connect(address: string): grpc.Client {
@@ -220,8 +311,9 @@ export class RemoteShard implements Shard {
   }
 
   #readers(): Replica[] {
+    const now = Date.now();
     return [...this.#replicas.values()].filter((r) =>
-      !r.down && r.state === "ready"
+      r.health === "up" && r.state === "ready" && r.refusedUntil <= now
     );
   }
 
@@ -231,10 +323,15 @@ export class RemoteShard implements Shard {
     const start = this.#turn++;
     for (let i = 0; i < readers.length; i++) {
       const replica = readers[(start + i) % readers.length]!;
-      if (replica.down) continue;
+      if (replica.health !== "up") continue;
       try {
         return await this.#call<T>(replica, method, request);
       } catch (error) {
+        const code = (error as Partial<grpc.ServiceError>).code;
+        if (code === FAILED_PRECONDITION) {
+          this.#refused(replica, error);
+          continue;
+        }
         if (!this.#failed(replica, error)) throw toGanacheError(error);
         if (i + 1 < readers.length) this.#options.onFailover?.();
       }
@@ -244,48 +341,102 @@ export class RemoteShard implements Shard {
     );
   }
 
-  /** Writes to every live replica; succeeds if at least one accepts. */
-  async #writeAll<T>(method: string, request: unknown): Promise<T[]> {
-    const targets = [...this.#replicas.values()].filter((r) => !r.down);
-    const results = await Promise.allSettled(
-      targets.map((replica) => this.#call<T>(replica, method, request)),
-    );
-    const accepted: T[] = [];
-    let answer: unknown;
-    results.forEach((result, i) => {
-      if (result.status === "fulfilled") accepted.push(result.value);
-      else if (!this.#failed(targets[i]!, result.reason)) {
-        answer ??= result.reason;
-      }
+  /** Sends a batch of writes to every live replica: see `write_round.ts`. */
+  #writeBatch(writes: ShardWrite[]): Promise<Outcome[]> {
+    const targets: WriteTarget[] = [...this.#replicas.values()]
+      .filter((r) => r.health !== "down")
+      .map((replica) => ({
+        name: replica.address,
+        write: (request) =>
+          this.#call<WriteResponse>(replica, "Write", request).catch(
+            (error) => {
+              const code = (error as Partial<grpc.ServiceError>).code;
+              if (code === FAILED_PRECONDITION) this.#refused(replica, error);
+              else this.#failed(replica, error);
+              throw error;
+            },
+          ),
+      }));
+    return writeRound(writes, targets, {
+      shard: this.#options.index,
+      clock: this.#options.clock,
+      isTransportFailure: isTransportFailure,
     });
-    if (answer !== undefined) throw toGanacheError(answer);
-    if (accepted.length === 0) {
-      throw new UnavailableError(
-        `shard ${this.#options.index} has no live replica to write to`,
-      );
-    }
-    return accepted;
   }
 
   /**
-   * Takes a replica out of rotation if the error says it failed; tells
-   * whether it did (as opposed to the request being refused).
+   * Takes a replica out of rotation if the error is a transport failure or
+   * a deadline; tells whether it was (as opposed to the request being
+   * refused, which goes back to the client).
    */
   #failed(replica: Replica, error: unknown): boolean {
-    const code = (error as Partial<grpc.ServiceError>).code;
-    if (code !== undefined && !REPLICA_FAILURES.has(code)) return false;
-    if (!replica.down) {
-      replica.down = true;
+    if (!isTransportFailure(error)) return false;
+    if (replica.health !== "down") {
+      replica.health = "down";
       log.warn(
         `shard ${this.#options.index}: replica ${replica.address} failed (${
           (error as Error).message
-        }); out of rotation until it registers again`,
+        }); out of rotation until it answers again and has copied its shard`,
       );
     }
     return true;
   }
 
-  #call<T>(replica: Replica, method: string, request: unknown): Promise<T> {
+  /** A replica refused a key as not its own, or a read while it copies. */
+  #refused(replica: Replica, error: unknown): void {
+    const first = replica.refusedUntil <= Date.now();
+    replica.refusedUntil = Date.now() + REFUSED_MS;
+    if (first) {
+      log.warn(
+        `shard ${this.#options.index}: replica ${replica.address} refused (${
+          (error as Error).message
+        }); reading the registry again`,
+      );
+      this.#options.onStale?.();
+    }
+  }
+
+  /**
+   * Probes every replica that is out of rotation; one that answers gets
+   * writes again at once and is asked to copy its shard again, then serves
+   * reads.
+   */
+  #probeDown(): void {
+    for (const replica of this.#replicas.values()) {
+      if (replica.health !== "down") continue;
+      this.#call(replica, "Stats", {}).then(() => {
+        if (replica.health !== "down") return;
+        replica.health = "healing";
+        log.info(
+          `shard ${this.#options.index}: replica ${replica.address} answers again; asking it to copy its shard`,
+        );
+        return this.#call(replica, "Resync", {}, RESYNC_DEADLINE_MS).then(
+          () => {
+            if (replica.health !== "healing") return;
+            replica.health = "up";
+            log.info(
+              `shard ${this.#options.index}: replica ${replica.address} healed; back in rotation`,
+            );
+          },
+          (error) => {
+            replica.health = "down";
+            log.warn(
+              `shard ${this.#options.index}: replica ${replica.address} could not copy its shard (${
+                (error as Error).message
+              }); trying again`,
+            );
+          },
+        );
+      }, () => {});
+    }
+  }
+
+  #call<T>(
+    replica: Replica,
+    method: string,
+    request: unknown,
+    timeoutMs = this.#options.timeoutMs,
+  ): Promise<T> {
     const fn = (replica.client as unknown as Record<string, Method>)[method]!;
     const send = () =>
       new Promise<T>((resolve, reject) => {
@@ -296,7 +447,7 @@ export class RemoteShard implements Shard {
           replica.client,
           request,
           metadata,
-          { deadline: Date.now() + this.#options.timeoutMs },
+          { deadline: Date.now() + timeoutMs },
           (error, response) => error ? reject(error) : resolve(response as T),
         );
       });
@@ -304,6 +455,24 @@ export class RemoteShard implements Shard {
       ? inSpan(`ganache.shard.Shard/${method}`, "client", undefined, send)
       : send();
   }
+}
+
+const NO_VALUE: AnyValue = { typeUrl: "", value: new Uint8Array(0) };
+
+const ZERO: ShardCounters = {
+  items: 0,
+  bytes: 0,
+  capacityBytes: 0,
+  hits: 0,
+  misses: 0,
+  evictions: 0,
+  expirations: 0,
+} as ShardCounters;
+
+/** Whether a call failed in transport or by its deadline. */
+function isTransportFailure(error: unknown): boolean {
+  const code = (error as Partial<grpc.ServiceError>).code;
+  return code !== undefined && TRANSPORT_FAILURES.has(code);
 }
 
 function toGanacheError(error: unknown): GanacheError {

@@ -7,28 +7,55 @@
 import type * as grpc from "@grpc/grpc-js";
 import { peerCommonName, type ServerSurfaceCall } from "../frontend/acl.ts";
 import {
+  GanacheError,
   InvalidArgumentError,
   PermissionDeniedError,
   Status,
   toServiceError,
 } from "../wire/errors.ts";
+import { hashKey } from "../wire/cache_key.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import { inSpan, traceparentOf, TRACING } from "../ops/tracing.ts";
 import { MAX_BATCH_ITEMS } from "../wire/limits.ts";
 import type { ShardWrite } from "../wire/shard.ts";
 import type { ShardStore } from "../store/store.ts";
+import { dumpChunks } from "./store_adapter.ts";
 import { MalformedRequest } from "../wire/services.ts";
 import type {
   AnyValue,
   EntriesResponse,
   KeysRequest,
-  ShardDeleteResponse,
   ShardEntry,
-  WritesRequest,
 } from "../wire/messages.ts";
+import type {
+  WriteEntry,
+  WriteRequest,
+  WriteResponse,
+  WriteResult,
+} from "./shard_messages.ts";
 
 /** How many entries one `Dump` message carries. */
 const DUMP_CHUNK = 512;
+
+/** `FAILED_PRECONDITION`: the request went to the wrong replica. */
+export const FAILED_PRECONDITION = 9;
+
+/** The replica cannot serve this request now, or ever (FAILED_PRECONDITION). */
+export class FailedPreconditionError extends GanacheError {
+  /** @param message Why, e.g. which shard owns the key. */
+  constructor(message: string) {
+    super(FAILED_PRECONDITION, message);
+    this.name = "FailedPreconditionError";
+  }
+}
+
+/** Which keys a replica serves: those that hash to `shard` of `shards`. */
+export interface Ownership {
+  /** The replica's shard number. */
+  shard: number;
+  /** The cluster's shard count. */
+  shards: number;
+}
 
 /** Options for {@linkcode shardImplementation}. */
 export interface ShardServiceOptions {
@@ -38,6 +65,15 @@ export interface ShardServiceOptions {
   peers: readonly string[];
   /** Counts requests and their latency. */
   metrics?: Metrics;
+  /**
+   * The shard this replica serves, once it has claimed one; until then it
+   * refuses reads and writes with FAILED_PRECONDITION.
+   */
+  ownership?: () => Ownership | undefined;
+  /** Whether reads are served (not while the replica copies its shard). */
+  readable?: () => boolean;
+  /** Copies the shard again from a ready peer (see `Resync`). */
+  resync?: () => Promise<void>;
 }
 
 /** Builds the `ganache.shard.Shard` handlers. */
@@ -105,9 +141,49 @@ export function shardImplementation(
     }
   };
 
+  /** Refuses keys of other shards: the caller's view of the registry is wrong. */
+  const checkOwner = (keys: Iterable<string>) => {
+    if (!options.ownership) return;
+    const owner = options.ownership();
+    if (owner === undefined) {
+      throw new FailedPreconditionError("this replica has no shard yet");
+    }
+    for (const key of keys) {
+      const shard = hashKey(key) % owner.shards;
+      if (shard !== owner.shard) {
+        throw new FailedPreconditionError(
+          `key belongs to shard ${shard}; this replica serves shard ${owner.shard}`,
+        );
+      }
+    }
+  };
+
+  const checkReadable = (keys: string[]) => {
+    checkCount(keys.length);
+    checkOwner(keys);
+    if (options.readable && !options.readable()) {
+      throw new FailedPreconditionError(
+        "this replica is copying its shard and serves no reads yet",
+      );
+    }
+  };
+
+  const write = (entry: WriteEntry): WriteResult => {
+    try {
+      const write = toWrite(entry);
+      const existed = write.tombstone === true &&
+        store.ttl(write.key) !== undefined;
+      const version = store.set(write);
+      return { code: Status.OK, message: "", version, existed };
+    } catch (error) {
+      const { code, details } = toServiceError(error);
+      return { code, message: details, version: 0, existed: false };
+    }
+  };
+
   return {
     Get: unary<KeysRequest, EntriesResponse>("Get", ({ keys }) => {
-      checkCount(keys.length);
+      checkReadable(keys);
       return {
         entries: keys.map((key) => {
           const value = store.get(key);
@@ -118,19 +194,14 @@ export function shardImplementation(
       };
     }),
 
-    Set: unary<WritesRequest, object>("Set", ({ entries }) => {
+    Write: unary<WriteRequest, WriteResponse>("Write", ({ entries }) => {
       checkCount(entries.length);
-      store.setMany(entries.map(toWrite));
-      return {};
-    }),
-
-    Delete: unary<KeysRequest, ShardDeleteResponse>("Delete", ({ keys }) => {
-      checkCount(keys.length);
-      return { existed: keys.map((key) => store.delete(key)) };
+      checkOwner(entries.map((entry) => entry.key));
+      return { results: entries.map(write) };
     }),
 
     TTL: unary<KeysRequest, EntriesResponse>("TTL", ({ keys }) => {
-      checkCount(keys.length);
+      checkReadable(keys);
       return {
         entries: keys.map((key) => {
           const ttlMs = store.ttl(key);
@@ -153,21 +224,57 @@ export function shardImplementation(
         call.destroy(Object.assign(new Error(), toServiceError(error)));
         return;
       }
-      let chunk: ShardEntry[] = [];
-      for (const write of store.writes()) {
-        chunk.push(
-          entry(write.key, write.value, write.ttlMs, write.version ?? 0),
-        );
-        if (chunk.length === DUMP_CHUNK) {
-          call.write({ entries: chunk });
-          chunk = [];
-        }
+      dump(store, call).catch((error) =>
+        call.destroy(Object.assign(new Error(), toServiceError(error)))
+      );
+    },
+
+    Resync: (
+      call: grpc.ServerUnaryCall<object, object>,
+      callback: grpc.sendUnaryData<object>,
+    ) => {
+      try {
+        admit(call);
+      } catch (error) {
+        callback(toServiceError(error));
+        return;
       }
-      if (chunk.length > 0) call.write({ entries: chunk });
-      call.end();
+      (options.resync?.() ?? Promise.resolve()).then(
+        () => callback(null, {}),
+        (error) => callback(toServiceError(error)),
+      );
     },
   };
 }
+
+/**
+ * Streams the store to a joining peer in chunks, waiting for the stream to
+ * drain whenever grpc-js says its buffer is full and yielding to the event
+ * loop between chunks, so that a join neither buffers the whole store nor
+ * stops this replica from serving.
+ */
+async function dump(
+  store: ShardStore,
+  call: grpc.ServerWritableStream<object, EntriesResponse>,
+): Promise<void> {
+  let cancelled = false;
+  call.on("cancelled", () => cancelled = true);
+  for (const writes of dumpChunks(store, DUMP_CHUNK)) {
+    if (cancelled) return;
+    const entries = writes.map((write): ShardEntry & WriteEntry => ({
+      ...entry(write.key, write.value, write.ttlMs, write.version ?? 0),
+      tombstone: write.tombstone === true,
+    }));
+    if (!call.write({ entries })) {
+      await new Promise((resolve) => call.once("drain", resolve));
+    } else {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+  call.end();
+}
+
+const NO_VALUE: AnyValue = { typeUrl: "", value: new Uint8Array(0) };
 
 function entry(
   key: string,
@@ -193,6 +300,15 @@ function missing(key: string): ShardEntry {
  * so that it holds only its own bytes.
  */
 export function toWrite(entry: ShardEntry): ShardWrite {
+  if ((entry as Partial<WriteEntry>).tombstone) {
+    return {
+      key: entry.key,
+      value: NO_VALUE,
+      ttlMs: entry.ttlMs,
+      version: entry.version === 0 ? undefined : entry.version,
+      tombstone: true,
+    };
+  }
   if (!entry.data) {
     throw new InvalidArgumentError(`entry ${entry.key} has no data`);
   }
@@ -204,5 +320,6 @@ export function toWrite(entry: ShardEntry): ShardWrite {
     },
     ttlMs: entry.ttlMs,
     version: entry.version === 0 ? undefined : entry.version,
+    ...((entry as Partial<WriteEntry>).tombstone ? { tombstone: true } : {}),
   };
 }

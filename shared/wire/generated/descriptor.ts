@@ -243,6 +243,59 @@ export const DESCRIPTOR = {
                   "type": "uint64",
                   "id": 12,
                 },
+                "replicas": {
+                  "rule": "repeated",
+                  "type": "ReplicaStats",
+                  "id": 13,
+                },
+              },
+            },
+            "ReplicaStats": {
+              "fields": {
+                "address": {
+                  "type": "string",
+                  "id": 1,
+                },
+                "state": {
+                  "type": "string",
+                  "id": 2,
+                },
+                "items": {
+                  "type": "uint64",
+                  "id": 3,
+                },
+                "bytes": {
+                  "type": "uint64",
+                  "id": 4,
+                },
+                "capacityBytes": {
+                  "type": "uint64",
+                  "id": 5,
+                },
+                "hits": {
+                  "type": "uint64",
+                  "id": 6,
+                },
+                "misses": {
+                  "type": "uint64",
+                  "id": 7,
+                },
+                "evictions": {
+                  "type": "uint64",
+                  "id": 8,
+                },
+                "expirations": {
+                  "type": "uint64",
+                  "id": 9,
+                },
+                "indexBytes": {
+                  "type": "uint64",
+                  "id": 10,
+                },
+                "arenaBytes": {
+                  "type": "uint64",
+                  "id": 11,
+                },
               },
             },
             "StatsResponse": {
@@ -268,13 +321,9 @@ export const DESCRIPTOR = {
                   "requestType": "KeysRequest",
                   "responseType": "EntriesResponse",
                 },
-                "Set": {
+                "Write": {
                   "requestType": "WritesRequest",
-                  "responseType": "google.protobuf.Empty",
-                },
-                "Delete": {
-                  "requestType": "KeysRequest",
-                  "responseType": "DeleteResponse",
+                  "responseType": "WriteResponse",
                 },
                 "TTL": {
                   "requestType": "KeysRequest",
@@ -288,6 +337,10 @@ export const DESCRIPTOR = {
                   "requestType": "google.protobuf.Empty",
                   "responseType": "EntriesResponse",
                   "responseStream": true,
+                },
+                "Resync": {
+                  "requestType": "google.protobuf.Empty",
+                  "responseType": "google.protobuf.Empty",
                 },
               },
             },
@@ -322,6 +375,10 @@ export const DESCRIPTOR = {
                   "type": "uint64",
                   "id": 5,
                 },
+                "tombstone": {
+                  "type": "bool",
+                  "id": 6,
+                },
               },
             },
             "EntriesResponse": {
@@ -342,11 +399,31 @@ export const DESCRIPTOR = {
                 },
               },
             },
-            "DeleteResponse": {
+            "WriteResult": {
               "fields": {
+                "code": {
+                  "type": "uint32",
+                  "id": 1,
+                },
+                "message": {
+                  "type": "string",
+                  "id": 2,
+                },
+                "version": {
+                  "type": "uint64",
+                  "id": 3,
+                },
                 "existed": {
-                  "rule": "repeated",
                   "type": "bool",
+                  "id": 4,
+                },
+              },
+            },
+            "WriteResponse": {
+              "fields": {
+                "results": {
+                  "rule": "repeated",
+                  "type": "WriteResult",
                   "id": 1,
                 },
               },
