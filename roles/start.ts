@@ -64,6 +64,8 @@ export interface StartOptions extends FrontendOptions {
   frontendThreads?: number;
   /** The shard worker module (tests pass one that can crash). */
   workerUrl?: URL;
+  /** The frontend thread module (tests pass one that fails). */
+  frontendThreadUrl?: URL;
 }
 
 /**
@@ -141,12 +143,13 @@ export async function startService(
     });
     await Promise.all(shards.map((shard) => shard.ready()));
     if (frontendThreads > 1) {
-      threads = await FrontendThreads.start(
-        frontendThreads - 1,
-        { ...frontendOptionsOf(options), port: frontend.server.port },
+      threads = await FrontendThreads.start({
+        count: frontendThreads - 1,
+        frontend: { ...frontendOptionsOf(options), port: frontend.server.port },
         shards,
         metrics,
-      );
+        threadUrl: options.frontendThreadUrl,
+      });
     }
   } catch (error) {
     await threads?.close();

@@ -10,6 +10,7 @@
 import { type Frontend, startFrontend } from "./frontend.ts";
 import type {
   FromFrontendThread,
+  ThreadRequest,
   ToFrontendThread,
 } from "./frontend_thread_protocol.ts";
 import { setLogFormat, setLogLevel } from "../ops/log.ts";
@@ -25,39 +26,49 @@ function post(message: FromFrontendThread): void {
   self.postMessage(message);
 }
 
-// Set before any await: messages that arrive earlier would be lost.
-self.onmessage = async (event: MessageEvent<ToFrontendThread>) => {
-  const message = event.data;
-  switch (message.kind) {
+/** Answers one request; a failure is answered too, never thrown away. */
+async function answer(request: ThreadRequest): Promise<FromFrontendThread> {
+  switch (request.kind) {
     case "init": {
-      setLogLevel(message.logLevel);
-      setLogFormat(message.logFormat);
-      shards = message.shards.map((link, index) =>
+      setLogLevel(request.logLevel);
+      setLogFormat(request.logFormat);
+      shards = request.shards.map((link, index) =>
         new PortShard(index, link.port, link.restarts)
       );
       metrics = new Metrics();
       frontend = await startFrontend(
-        { ...message.options, metricsPort: undefined },
+        { ...request.options, metricsPort: undefined },
         new Router(shards),
         metrics,
         { sharedPort: true },
       );
       frontend.health.setAll("SERVING");
-      post({ kind: "ready" });
-      return;
+      return { kind: "ready", id: request.id };
     }
-    case "shard":
-      shards[message.index]?.replace(message.link.port, message.link.restarts);
-      return;
     case "metrics":
-      post({
+      return {
         kind: "metrics",
+        id: request.id,
         metrics: await metrics?.registry.getMetricsAsJSON() ?? [],
-      });
-      return;
+      };
     case "close":
       await frontend?.close();
       await Promise.all(shards.map((shard) => shard.close()));
-      post({ kind: "closed" });
+      return { kind: "closed", id: request.id };
   }
+}
+
+// Set before any await: messages that arrive earlier would be lost.
+self.onmessage = (event: MessageEvent<ToFrontendThread>) => {
+  const message = event.data;
+  if (message.kind === "shard") {
+    shards[message.index]?.replace(message.link.port, message.link.restarts);
+    return;
+  }
+  answer(message).then(post, (error: unknown) =>
+    post({
+      kind: "failed",
+      id: message.id,
+      message: error instanceof Error ? error.message : String(error),
+    }));
 };

@@ -1,6 +1,7 @@
 /**
  * The messages between the main thread and its extra frontend threads
- * (`--frontend-threads`).
+ * (`--frontend-threads`). Every request carries an id and its reply the
+ * same id, so replies are matched by id, never by arrival order.
  *
  * @module
  */
@@ -16,10 +17,12 @@ export interface ShardLink {
   restarts: number;
 }
 
-/** Messages to a frontend thread. */
-export type ToFrontendThread =
+/** Requests to a frontend thread, each answered once, with its id. */
+export type ThreadRequest =
   | {
     kind: "init";
+    /** Matches the reply. */
+    id: number;
     /** The frontend's options (its port is the shared one). */
     options: FrontendOptions;
     /** One link per shard, by index. */
@@ -30,22 +33,54 @@ export type ToFrontendThread =
     logFormat: LogFormat;
   }
   | {
-    /** A shard worker was replaced: use this link from now on. */
+    kind: "metrics";
+    /** Matches the reply. */
+    id: number;
+  }
+  | {
+    kind: "close";
+    /** Matches the reply. */
+    id: number;
+  };
+
+/** Messages to a frontend thread. */
+export type ToFrontendThread =
+  | ThreadRequest
+  | {
+    /** A shard worker was replaced: use this link from now on (no reply). */
     kind: "shard";
     /** The shard's index. */
     index: number;
     /** The new link. */
     link: ShardLink;
-  }
-  | { kind: "metrics" }
-  | { kind: "close" };
+  };
 
-/** Messages from a frontend thread. */
+/** Messages from a frontend thread: the reply to the request with `id`. */
 export type FromFrontendThread =
-  | { kind: "ready" }
+  | {
+    /** `init` is done: the thread serves. */
+    kind: "ready";
+    /** The request's id. */
+    id: number;
+  }
   | {
     kind: "metrics";
+    /** The request's id. */
+    id: number;
     /** The thread's registry as JSON. */
     metrics: MetricObjectWithValues<MetricValue<string>>[];
   }
-  | { kind: "closed" };
+  | {
+    /** `close` is done: calls drained. */
+    kind: "closed";
+    /** The request's id. */
+    id: number;
+  }
+  | {
+    /** The request failed. */
+    kind: "failed";
+    /** The request's id. */
+    id: number;
+    /** Why. */
+    message: string;
+  };
