@@ -103,20 +103,22 @@ export class HealthService {
 
   #watch(call: Watcher): void {
     const service = call.request.service;
+    // grpc-js sends an "error" event's status and ends the stream (destroy
+    // would end it without a status).
+    const fail = (code: grpc.status, details: string) =>
+      call.emit("error", Object.assign(new Error(details), { code, details }));
     if (service.length > MAX_SERVICE_NAME) {
-      call.destroy(Object.assign(new Error(), {
-        code: grpc.status.INVALID_ARGUMENT,
-        details:
-          `service name is ${service.length} characters: the limit is ${MAX_SERVICE_NAME}`,
-      }));
+      fail(
+        grpc.status.INVALID_ARGUMENT,
+        `service name is ${service.length} characters: the limit is ${MAX_SERVICE_NAME}`,
+      );
       return;
     }
     if (this.#watching >= this.#maxWatchers) {
-      call.destroy(Object.assign(new Error(), {
-        code: grpc.status.RESOURCE_EXHAUSTED,
-        details:
-          `${this.#watching} Watch streams are open: the limit is ${this.#maxWatchers}`,
-      }));
+      fail(
+        grpc.status.RESOURCE_EXHAUSTED,
+        `${this.#watching} Watch streams are open: the limit is ${this.#maxWatchers}`,
+      );
       return;
     }
     const status = this.#statuses.get(service);
