@@ -244,12 +244,13 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
     const shard = await registrar.claim();
     shardNumber = String(shard);
     ownership = { shard, shards };
-    const copy = (settleMs: number) =>
+    const copy = (settleMs: number, again = false) =>
       copyFromPeers(etcd!, store, tls, {
         shard,
         shards,
         self: address,
         settleMs,
+        again,
       });
     await copy(JOIN_SETTLE_MS);
     await registrar.setState("ready");
@@ -258,7 +259,7 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
     resync = coalesce(async () => {
       readable = false;
       await joined.setState("healing").catch(() => {});
-      await copy(0);
+      await copy(0, true);
       await joined.setState("ready").catch(() => {});
       readable = true;
     });
@@ -325,6 +326,8 @@ interface CopyOptions {
   self: string;
   /** How long to wait before copying when there is a peer, in ms. */
   settleMs: number;
+  /** Copying again (healing), rather than joining. */
+  again: boolean;
 }
 
 /**
@@ -348,7 +351,9 @@ async function copyFromPeers(
     );
     if (peers.length === 0) {
       log.info(
-        `shard ${shard} has no ready replica to copy from: this is its first replica, starting empty`,
+        options.again
+          ? `shard ${shard} has no other ready replica to copy from: keeping what this replica holds`
+          : `shard ${shard} has no ready replica to copy from: this is its first replica, starting empty`,
       );
       return;
     }
