@@ -154,7 +154,8 @@ export class ConnectionListener {
 
   #accept(socket: Socket): void {
     const probe = this.#probe;
-    if (probe && LOOPBACK.has(socket.remoteAddress ?? "")) {
+    const from = socket.remoteAddress ?? "";
+    if (probe && (LOOPBACK.has(from) || from === this.#options.host)) {
       if (probe.localPort === undefined) {
         // Ours, perhaps: its port is known once its own connect completes.
         probe.held.push(socket);
@@ -170,6 +171,7 @@ export class ConnectionListener {
   }
 
   #admit(socket: Socket): void {
+    if (socket.destroyed) return; // closed while it was held
     const { maxConnections, metrics } = this.#options;
     if (this.#open >= maxConnections) {
       socket.destroy();
