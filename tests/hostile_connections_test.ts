@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import * as http2 from "node:http2";
+import { GanacheClient } from "../shared/client.ts";
 import { startTestService, type TestService } from "./helpers.ts";
 
 /** The value of an unlabelled sample in a Prometheus scrape (0 if absent). */
@@ -89,6 +90,32 @@ Deno.test("TCP connections that never finish TLS and idle TLS connections are cl
   // finished it is left to the idle timeout.
   assert.equal(await metric(t, "ganache_tls_handshake_timeouts_total"), 200);
   await assertServes(t, "after-timeouts");
+});
+
+Deno.test("--idle-timeout-ms closes a connection that only sends keepalive pings; the client's next call reconnects", async () => {
+  await using t = await startTestService({
+    metricsPort: 0,
+    limits: { idleTimeoutMs: 1000 },
+  });
+  const client = await GanacheClient.connect({
+    address: t.address,
+    tls: t.clientTls,
+    channelOptions: {
+      "grpc.use_local_subchannel_pool": 1,
+      "grpc.keepalive_time_ms": 200,
+      "grpc.keepalive_permit_without_calls": 1,
+    },
+  });
+  try {
+    const ns = client.namespace("keepalive");
+    await ns.setString("k", "v");
+    assert.equal(await metric(t, "ganache_connections_open"), 1);
+    // Pings every 200 ms are not calls: the server closes it when idle.
+    await until(async () => await metric(t, "ganache_connections_open") === 0);
+    assert.equal(await ns.getString("k"), "v");
+  } finally {
+    client.close();
+  }
 });
 
 Deno.test("--max-connections: connections beyond the limit are closed at accept and counted; the server serves again once they go", async () => {

@@ -1,51 +1,15 @@
 /**
- * Running out of file descriptors: `start` under `ulimit -n 256` is sent
- * more idle TCP connections than it has descriptors. It logs and counts
- * it, and accepts again once they are closed: health answers and data
- * reads back.
+ * Hostile clients against `start` as its task runs it, in a process of its
+ * own: out of file descriptors (`ulimit -n 256` and more idle connections
+ * than that), and huge type URLs with the V8 heap capped. The process
+ * stays up and serves correct data afterwards.
  */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { GanacheClient } from "../shared/client.ts";
-import {
-  clientCredentials,
-  readTlsFiles,
-  tlsChannelOptions,
-} from "../shared/frontend/tls.ts";
-import { HEALTH_SERVICE } from "../shared/wire/services.ts";
+import { readTlsFiles } from "../shared/frontend/tls.ts";
 import { makeCerts } from "./helpers.ts";
-import { ChildProcess, taskArgs } from "./process_helpers.ts";
-
-/** The health of the server at `address`, as a status name. */
-async function healthOf(address: string, certs: string): Promise<string> {
-  const Health = grpc.makeGenericClientConstructor(HEALTH_SERVICE, "Health");
-  const client = new Health(
-    address,
-    clientCredentials(await readTlsFiles(certs, "client")),
-    tlsChannelOptions(address),
-  );
-  const check = (client as unknown as {
-    Check(
-      request: { service: string },
-      options: grpc.CallOptions,
-      callback: (
-        error: grpc.ServiceError | null,
-        r?: { status: string },
-      ) => void,
-    ): void;
-  }).Check.bind(client);
-  try {
-    return await new Promise<string>((resolve, reject) =>
-      check(
-        { service: "" },
-        { deadline: Date.now() + 5000 },
-        (error, response) => error ? reject(error) : resolve(response!.status),
-      )
-    );
-  } finally {
-    client.close();
-  }
-}
+import { ChildProcess, GanacheProcess, taskArgs } from "./process_helpers.ts";
 
 Deno.test("out of file descriptors: start logs and counts it, and accepts again once descriptors are free", async () => {
   const certs = await makeCerts();
@@ -76,12 +40,12 @@ Deno.test("out of file descriptors: start logs and counts it, and accepts again 
     for (const conn of conns.splice(0)) conn.close();
     await server.waitFor(/accepting connections on port \d+ again/);
 
-    assert.equal(await healthOf(address, certs), "SERVING");
     const client = await GanacheClient.connect({
       address,
       tls: await readTlsFiles(certs, "client"),
     });
     try {
+      assert.equal(await client.health(), "SERVING");
       const ns = client.namespace("fd");
       await ns.setString("k", "still here");
       assert.equal(await ns.getString("k"), "still here");
@@ -96,6 +60,48 @@ Deno.test("out of file descriptors: start logs and counts it, and accepts again 
     assert.ok(Number(errors?.split(" ")[1]) >= 1, String(errors));
   } finally {
     conns.forEach((conn) => conn.close());
+    await server.stop(5000);
+    await Deno.remove(certs, { recursive: true });
+  }
+});
+
+Deno.test("with the V8 heap capped at 300 MB, 300 Sets with distinct 1 MiB type URLs are INVALID_ARGUMENT and the process stays up", async () => {
+  const certs = await makeCerts();
+  const server = new GanacheProcess(
+    "start",
+    ["--port", "0", "--workers", "1", "--certs", certs],
+    certs,
+    { DENO_V8_FLAGS: "--max-old-space-size=300" },
+  );
+  let exited = false;
+  server.exited.then(() => exited = true);
+  try {
+    const [, port] = await server.waitFor(
+      /serving ganache\.cfe\.CFE on 127\.0\.0\.1:(\d+)/,
+    );
+    await server.waitFor(/worker shards of \d+ bytes are up/);
+    const client = await GanacheClient.connect({
+      address: `127.0.0.1:${port}`,
+      tls: await readTlsFiles(certs, "client"),
+    });
+    try {
+      const ns = client.namespace("heap");
+      await ns.setString("kept", "before");
+      for (let i = 0; i < 300; i++) {
+        const typeUrl = `type.example/${i}/${"x".repeat(1 << 20)}`;
+        await assert.rejects(
+          ns.set("k", { typeUrl, value: new Uint8Array(16) }),
+          (error: grpc.ServiceError) =>
+            error.code === grpc.status.INVALID_ARGUMENT,
+        );
+      }
+      assert.equal(await ns.getString("kept"), "before");
+      assert.equal(await ns.get("k"), undefined);
+      assert.equal(exited, false);
+    } finally {
+      client.close();
+    }
+  } finally {
     await server.stop(5000);
     await Deno.remove(certs, { recursive: true });
   }
