@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ChildProcess, ROOT } from "../tests/process_helpers.ts";
+import { ChildProcess, ROOT, taskArgs } from "../tests/process_helpers.ts";
 
 export { ChildProcess, ROOT };
 
@@ -46,7 +46,8 @@ export async function startDenoServer(
 }
 
 /**
- * Starts the embedded service (`main.ts start`) on a free port.
+ * Starts the embedded service on a free port, with the command line of
+ * `deno task start` (its permissions and V8 flags).
  *
  * @param certs A directory with the development certificates.
  * @param clientAuth Whether clients must present a certificate.
@@ -56,9 +57,9 @@ export function startGanache(
   clientAuth: boolean,
 ): Promise<ServerProcess> {
   return startDenoServer(
-    "the Ganache server (main.ts start)",
+    "the Ganache server (deno task start)",
     [
-      ["run", "-A", "--unstable-worker-options", "main.ts", "start"],
+      taskArgs("start", certs),
       ["--port", "0", "--certs", certs],
       clientAuth ? [] : ["--no-client-auth"],
     ].flat(),
