@@ -106,3 +106,64 @@ Deno.test("with the V8 heap capped at 300 MB, 300 Sets with distinct 1 MiB type 
     await Deno.remove(certs, { recursive: true });
   }
 });
+
+/** Resolves when the server closes `conn`: a read ends or fails. */
+async function closedByServer(conn: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(4096);
+  try {
+    while (await conn.read(buffer) !== null) { /* skip what it sends */ }
+  } catch {
+    // a reset is a close too
+  }
+  conn.close();
+}
+
+Deno.test("the connection flags work on the command line and from GANACHE_*: a silent TCP connection and an idle TLS connection are closed", async () => {
+  const certs = await makeCerts();
+  const server = new GanacheProcess(
+    "start",
+    [
+      ...["--port", "0", "--workers", "1", "--certs", certs],
+      ...["--tls-handshake-timeout-ms", "500"],
+    ],
+    certs,
+    { GANACHE_IDLE_TIMEOUT_MS: "1000" },
+  );
+  try {
+    const [, port] = await server.waitFor(
+      /serving ganache\.cfe\.CFE on 127\.0\.0\.1:(\d+)/,
+    );
+    const tls = await readTlsFiles(certs, "client");
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    const silent = await Deno.connect({ hostname: "127.0.0.1", port: +port! });
+    const idle = await Deno.connectTls({
+      hostname: "127.0.0.1",
+      port: +port!,
+      caCerts: [text(tls.ca)],
+      cert: text(tls.cert),
+      key: text(tls.key),
+      alpnProtocols: ["h2"],
+    });
+    await idle.handshake();
+    // Each read ends when the server closes the connection; the defaults
+    // (10 s, 300 s) would keep them far longer than this test waits.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("not closed within 60 s: flags ignored?")),
+        60_000,
+      );
+    });
+    try {
+      await Promise.race([
+        Promise.all([silent, idle].map(closedByServer)),
+        late,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  } finally {
+    await server.stop(5000);
+    await Deno.remove(certs, { recursive: true });
+  }
+});
