@@ -2,8 +2,9 @@
  * {@linkcode RemoteShard}: a {@linkcode Shard} whose replicas are remote
  * shard processes, reached over the internal `ganache.shard.Shard` protocol.
  *
- * Writes (values, and tombstones for deletes) made in one event-loop turn
- * go to every live replica as one `Write` call, versioned by the
+ * Gets, and writes (values, and tombstones for deletes), travel in batches
+ * (see `pipelined_batcher.ts`): writes go to every live replica as one
+ * `Write` call, versioned by the
  * frontend's clock; each replica answers, per entry, the version it now
  * holds, and a write that lost to a newer version is stamped again above
  * it and retried (see `write_round.ts`). Reads go to one ready replica, in
@@ -18,7 +19,7 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { Batcher } from "../shards/batcher.ts";
+import { PipelinedBatcher } from "./pipelined_batcher.ts";
 import { GanacheError, UnavailableError } from "../wire/errors.ts";
 import type { HybridLogicalClock } from "./hlc.ts";
 import { MAX_BATCH_ITEMS } from "../wire/limits.ts";
@@ -119,11 +120,11 @@ export class RemoteShard implements Shard {
   readonly #options: RemoteShardOptions;
   readonly #replicas = new Map<string, Replica>();
   readonly #counters = new ReplicaCounters();
-  readonly #gets = new Batcher<string, AnyValue | undefined>(
+  readonly #gets = new PipelinedBatcher<string, AnyValue | undefined>(
     (keys) => this.getMany(keys),
     MAX_BATCH_ITEMS,
   );
-  readonly #writes = new Batcher<ShardWrite, Outcome>(
+  readonly #writes = new PipelinedBatcher<ShardWrite, Outcome>(
     (writes) => this.#writeBatch(writes),
     MAX_BATCH_ITEMS,
   );
@@ -191,8 +192,8 @@ export class RemoteShard implements Shard {
   }
 
   /**
-   * See {@linkcode Shard.get}. Gets made in the same turn of the event loop
-   * travel to the replica as one call.
+   * See {@linkcode Shard.get}. Gets made while earlier batches are out
+   * travel to a replica together, as one call.
    */
   get(key: string): Promise<AnyValue | undefined> {
     return this.#gets.add(key);
