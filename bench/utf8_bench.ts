@@ -1,7 +1,8 @@
 /**
  * The UTF-8 check of request strings on the hot path: decoding a request
  * with the server's definition (malformed requests caught, strings checked
- * for U+FFFD) against grpc-js's plain decoder of the same method.
+ * for U+FFFD) against grpc-js's plain decoder of the same method, and
+ * against the server's decoder as it was before the check.
  *
  * Run: deno bench bench/utf8_bench.ts
  *
@@ -11,6 +12,7 @@ import { Buffer } from "node:buffer";
 import {
   CFE_SERVER_SERVICE,
   CFE_SERVICE,
+  MalformedRequest,
   PROTO_ROOT,
 } from "../shared/wire/services.ts";
 
@@ -43,11 +45,24 @@ for (
   ] as const
 ) {
   const group = `decode a ${method} request`;
+  const plain = CFE_SERVICE[method]!.requestDeserialize;
   Deno.bench({
     name: "grpc-js decoder (no check)",
     group,
     baseline: true,
-    fn: () => void CFE_SERVICE[method]!.requestDeserialize(bytes),
+    fn: () => void plain(bytes),
+  });
+  Deno.bench({
+    name: "the server's decoder before (no check)",
+    group,
+    fn: () => {
+      // What the server ran before the check: errors caught, nothing more.
+      try {
+        plain(bytes);
+      } catch (error) {
+        new MalformedRequest((error as Error).message);
+      }
+    },
   });
   Deno.bench({
     name: "server decoder (UTF-8 checked)",

@@ -62,19 +62,29 @@ function stringFields(type: protobuf.Type, depth = 0): StringField[] {
   return fields;
 }
 
-/** Whether any string in `message` holds U+FFFD. */
+/** Whether any string in `message` holds U+FFFD. Allocates nothing. */
 function hasReplacement(fields: StringField[], message: Message): boolean {
-  for (const field of fields) {
+  for (let f = 0; f < fields.length; f++) {
+    const field = fields[f]!;
     const value = message[field.name];
     if (value === null || value === undefined) continue;
-    const values = field.repeated ? value as unknown[] : [value];
-    for (const item of values) {
-      if (field.nested) {
-        if (hasReplacement(field.nested, item as Message)) return true;
-      } else if ((item as string).includes("\uFFFD")) return true;
+    if (!field.repeated) {
+      if (holdsReplacement(field, value)) return true;
+      continue;
+    }
+    const values = value as unknown[];
+    for (let i = 0; i < values.length; i++) {
+      if (holdsReplacement(field, values[i])) return true;
     }
   }
   return false;
+}
+
+/** Whether one value of `field` holds U+FFFD. */
+function holdsReplacement(field: StringField, value: unknown): boolean {
+  return field.nested
+    ? hasReplacement(field.nested, value as Message)
+    : (value as string).includes("\uFFFD");
 }
 
 const STRICT = new TextDecoder("utf-8", { fatal: true });
