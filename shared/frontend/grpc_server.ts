@@ -134,6 +134,7 @@ export async function startGrpcServer(
       // grpc-js's callback does not wait for that under Deno, so the
       // connections themselves are waited for.
       server.tryShutdown(() => {});
+      listener.closeHandshaking();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, graceMs);
@@ -141,6 +142,7 @@ export async function startGrpcServer(
       await Promise.race([listener.drained(), late]);
       clearTimeout(timer);
       server.forceShutdown();
+      listener.closeAll();
     },
   };
 }

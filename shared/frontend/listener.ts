@@ -72,7 +72,10 @@ export class ConnectionListener {
   #closed = false;
   #replacing = false;
   #lastRefusalLog = 0;
-  readonly #handshakes = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
+  /** Connections still in their TLS handshake, with their deadlines. */
+  readonly #handshakes = new Map<Socket, ReturnType<typeof setTimeout>>();
+  /** Every connection open. */
+  readonly #sockets = new Set<Socket>();
   #drained: (() => void)[] = [];
   /** The self-connection in flight, if any. */
   #probe: SelfConnection | undefined;
@@ -116,6 +119,19 @@ export class ConnectionListener {
       clearTimeout(timer);
       this.#handshakes.delete(socket);
     }
+  }
+
+  /**
+   * Closes the connections that have not finished their TLS handshake:
+   * they have no call to finish (at shutdown).
+   */
+  closeHandshaking(): void {
+    for (const socket of [...this.#handshakes.keys()]) socket.destroy();
+  }
+
+  /** Closes every connection still open (at the end of shutdown). */
+  closeAll(): void {
+    for (const socket of [...this.#sockets]) socket.destroy();
   }
 
   /** Stops accepting; open connections are left to their server. */
@@ -186,10 +202,12 @@ export class ConnectionListener {
       return;
     }
     this.#open++;
+    this.#sockets.add(socket);
     metrics?.open.inc();
     socket.on("error", () => {}); // the TLS socket on top reports errors
     socket.once("close", () => {
       this.#open--;
+      this.#sockets.delete(socket);
       metrics?.open.dec();
       this.handshakeDone(socket);
       if (this.#open === 0) {
