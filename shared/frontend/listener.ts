@@ -41,6 +41,8 @@ interface SelfConnection {
   held: Socket[];
   /** Whether the listener accepted it. */
   accepted: boolean;
+  /** Ends it: its timer, its socket, its held connections. */
+  finish?: () => void;
 }
 
 /** Options for {@linkcode ConnectionListener.listen}. */
@@ -138,6 +140,7 @@ export class ConnectionListener {
   close(): void {
     this.#closed = true;
     clearInterval(this.#guard);
+    this.#probe?.finish?.();
     this.#server.close();
   }
 
@@ -270,15 +273,20 @@ export class ConnectionListener {
         } else this.#admit(held);
       }
     };
-    const done = () => {
+    const done = probe.finish = () => {
       clearTimeout(timer);
       probe.localPort ??= -1;
       release();
       if (this.#probe === probe) this.#probe = undefined;
       socket.destroy();
     };
+    const started = performance.now();
     const timer = setTimeout(() => {
-      const stalled = socket.localPort !== undefined && !probe.accepted;
+      // A late timer means a busy event loop, not a stalled listener: the
+      // accept may simply not have run yet. Only an on-time verdict counts.
+      const onTime = performance.now() - started < STALL_MS + 500;
+      const stalled = onTime && socket.localPort !== undefined &&
+        !probe.accepted;
       done();
       if (stalled && !this.#closed) {
         this.#options.metrics?.acceptErrors.inc();
