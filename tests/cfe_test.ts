@@ -130,6 +130,13 @@ Deno.test("Stats counts items, bytes, hits and misses per shard", async () => {
   // shard's empty index (8 slots of 8 bytes).
   assert.equal(STRING_TYPE_URL.length, 47);
   assert.equal(total("bytes"), 56 + 128 + 2 * 47 + 2 * 64);
+  assert.deepEqual(shards.map((s) => s.indexBytes), [64, 64]);
+  assert.deepEqual(
+    shards.map((s) => s.arenaBytes).sort((a, b) => a - b),
+    [0, 56],
+  );
+  const { residentBytes } = await client.stats();
+  assert.ok(residentBytes > 20 * 2 ** 20, `resident ${residentBytes}`);
   assert.deepEqual(
     shards.map((s) => [s.shard, s.location, s.capacityBytes, s.restarts]),
     [
