@@ -3,7 +3,9 @@
  * ACL, and the `ganache.cfe.CFE` and health services over a router.
  *
  * `shared/frontend/` is the server side that clients meet: this frontend,
- * its gRPC server (`grpc_server.ts`), the `ganache.cfe.CFE` handlers
+ * its gRPC server (`grpc_server.ts`) and the listener in front of it with
+ * the connection limits (`listener.ts`, `connection_flags.ts`,
+ * `connection_metrics.ts`), the `ganache.cfe.CFE` handlers
  * (`cfe_service.ts`), the health service (`health.ts`), TLS, certificates
  * and the ACL (`tls.ts`, `certs.ts`, `acl.ts`), the flags of a frontend
  * (`frontend_flags.ts`), and the extra frontend threads of `start`

@@ -6,7 +6,8 @@
  * on: the `.proto` files (`proto/`) and their descriptor (`generated/`),
  * these definitions, the message shapes (`messages.ts`), typed values in
  * `Any` (`values.ts`), the errors and their gRPC status codes
- * (`errors.ts`), the request limits (`limits.ts`), cache keys and their hash
+ * (`errors.ts`), the request limits (`limits.ts`), the UTF-8 check of
+ * requests' strings (`utf8.ts`), cache keys and their hash
  * (`cache_key.ts`), and the `Shard` interface (`shard.ts`).
  *
  * @module
