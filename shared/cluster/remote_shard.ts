@@ -56,12 +56,22 @@ const RESYNC_DEADLINE_MS = 5 * 60_000;
 
 /**
  * Status codes that mean the replica (or the way to it), not the request,
- * failed: only these take a replica out of rotation.
+ * failed: only these take a replica out of rotation. (CANCELLED: we never
+ * cancel a call; a replica that drains on shutdown does.)
  */
 const TRANSPORT_FAILURES = new Set<number>([
   grpc.status.UNAVAILABLE,
   grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.CANCELLED,
 ]);
+
+/**
+ * What grpc-js says when the stream itself broke (a write to a closed
+ * socket, a reset stream): these arrive as INTERNAL, but no replica sent
+ * them, and a shard never resets a stream on purpose.
+ */
+const BROKEN_STREAM =
+  /^Received RST_STREAM|internal client error|EPIPE|ECONNRESET|Connection dropped/;
 
 /** A replica as the registry describes it. */
 export interface ReplicaInfo {
@@ -472,8 +482,10 @@ const ZERO: ShardCounters = {
 
 /** Whether a call failed in transport or by its deadline. */
 function isTransportFailure(error: unknown): boolean {
-  const code = (error as Partial<grpc.ServiceError>).code;
-  return code !== undefined && TRANSPORT_FAILURES.has(code);
+  const { code, details } = error as Partial<grpc.ServiceError>;
+  if (code === undefined) return false;
+  return TRANSPORT_FAILURES.has(code) ||
+    (code === grpc.status.INTERNAL && BROKEN_STREAM.test(details ?? ""));
 }
 
 function toGanacheError(error: unknown): GanacheError {
