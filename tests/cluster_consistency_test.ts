@@ -8,6 +8,12 @@ import * as grpc from "@grpc/grpc-js";
 import { cacheKey, hashKey } from "../shared/wire/cache_key.ts";
 import type { ReplicaStats } from "../shared/cluster/shard_messages.ts";
 import type { ShardStats } from "../shared/wire/messages.ts";
+import {
+  clientCredentials,
+  readTlsFiles,
+  tlsChannelOptions,
+} from "../shared/frontend/tls.ts";
+import { SHARD_SERVICE } from "../shared/wire/services.ts";
 import { Cluster } from "./cluster.ts";
 import { statusOf } from "./helpers.ts";
 
@@ -294,4 +300,62 @@ Deno.test("a replica that missed writes serves them again after healing, without
   const missing = all.filter((_, i) => values[i] === undefined);
   assert.deepEqual(missing, []);
   assert.ok(a.process.lines.some((l) => /copied \d+ entries/.test(l)));
+});
+
+Deno.test("a shard answers each entry of a Write on its own, and refuses keys of another shard", async () => {
+  await using cluster = await Cluster.start();
+  const s0 = await cluster.shard(["--shards", "2", "--shard", "0"]);
+  const Client = grpc.makeGenericClientConstructor(SHARD_SERVICE, "Shard");
+  const client = new Client(
+    s0.address,
+    clientCredentials(await readTlsFiles(cluster.certs, "cfe")),
+    tlsChannelOptions(s0.address),
+  ) as unknown as {
+    Write(
+      request: object,
+      callback: (error: grpc.ServiceError | null, response: unknown) => void,
+    ): void;
+  };
+  const write = (entries: object[]) =>
+    new Promise<{ results: { code: number; version: number }[] }>(
+      (resolve, reject) =>
+        client.Write(
+          { entries },
+          (error, response) =>
+            error ? reject(error) : resolve(response as never),
+        ),
+    );
+  try {
+    const mine = keys(50).map((k) => cacheKey("own", k)).filter((k) =>
+      hashKey(k) % 2 === 0
+    );
+    const theirs = keys(50).map((k) => cacheKey("own", k)).find((k) =>
+      hashKey(k) % 2 === 1
+    )!;
+    const value = { typeUrl: "t", value: new Uint8Array([1]) };
+    const { results } = await write([
+      { key: mine[0], found: true, data: value, version: 10 },
+      { key: mine[1], found: true, data: null, version: 11 }, // malformed
+      { key: mine[2], found: true, data: value, version: 12 },
+    ]);
+    assert.deepEqual(results.map((r) => r.code), [
+      grpc.status.OK,
+      grpc.status.INVALID_ARGUMENT,
+      grpc.status.OK,
+    ]);
+    assert.deepEqual([results[0]!.version, results[2]!.version], [10, 12]);
+    // An older version loses and the reply says which one is held.
+    const older = await write([
+      { key: mine[0], found: true, data: value, version: 5 },
+    ]);
+    assert.equal(older.results[0]!.version, 10);
+    assert.equal(
+      await statusOf(
+        write([{ key: theirs, found: true, data: value, version: 1 }]),
+      ),
+      grpc.status.FAILED_PRECONDITION,
+    );
+  } finally {
+    (client as unknown as grpc.Client).close();
+  }
 });
