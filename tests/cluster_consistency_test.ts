@@ -287,8 +287,14 @@ Deno.test("a replica that missed writes serves them again after healing, without
   for (const key of keys(50, "missed")) await ns.setString(key, key);
   await cfe.process.waitFor(/out of rotation/);
   a.process.kill("SIGCONT");
+  const resumed = performance.now();
   await cfe.process.waitFor(
     new RegExp(`replica ${a.address.replaceAll(".", "\\.")} healed`),
+  );
+  console.log(
+    `healed ${
+      (performance.now() - resumed).toFixed(0)
+    } ms after the fault ended`,
   );
   b.process.kill("SIGKILL");
   await b.process.exited;
