@@ -13,9 +13,12 @@
  * connecting to etcd (`etcd.ts`) and the flags that say where it is
  * (`etcd_flags.ts`), this registry, a shard process's registration
  * (`registrar.ts`) and the frontends' view of it (`membership.ts`), the
- * remote shard a frontend calls (`remote_shard.ts`), the service a shard
- * process answers with (`shard_service.ts`), and the hybrid logical clock
- * that versions writes to replicas (`hlc.ts`).
+ * remote shard a frontend calls (`remote_shard.ts`, with its batching in
+ * `pipelined_batcher.ts`, its writes to every replica in `write_round.ts`
+ * and its counters in `replica_counters.ts`), the service a shard process
+ * answers with (`shard_service.ts`, `shard_messages.ts`, and what it needs
+ * from the store in `store_adapter.ts`), and the hybrid logical clock that
+ * versions writes to replicas (`hlc.ts`).
  *
  * @module
  */
