@@ -174,7 +174,7 @@ Deno.test("counters scraped repeatedly never decrease, through a replica leaving
 
 Deno.test("a forged registration (shard 1's address listed under shard 0) causes no false miss", async () => {
   await using cluster = await Cluster.start();
-  await cluster.shard(["--shards", "2", "--shard", "0"]);
+  const s0 = await cluster.shard(["--shards", "2", "--shard", "0"]);
   const s1 = await cluster.shard(["--shard", "1"]);
   const cfe = await cluster.cfe();
   const ns = cfe.client.namespace("forged");
@@ -207,6 +207,11 @@ Deno.test("a forged registration (shard 1's address listed under shard 0) causes
   const on0 = keys(100).find((k) => hashKey(cacheKey("forged", k)) % 2 === 0)!;
   await ns.setString(on0, "new");
   assert.equal(await ns.getString(on0), "new");
+  // The forged replica's counters are not shard 0's.
+  const { shards } = await cfe.client.stats();
+  const replicas = (shards[0] as WithReplicas).replicas;
+  assert.deepEqual(replicas.map((r) => r.address), [s0.address]);
+  assert.equal(shards[0]!.hits, replicas[0]!.hits);
   await cfe.process.waitFor(
     /ignoring registration ganache\/shards\/0\/not-json/,
   );

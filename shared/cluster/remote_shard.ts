@@ -265,8 +265,11 @@ export class RemoteShard implements Shard {
     const replicas = [...this.#replicas.values()];
     const answers = await Promise.all(
       replicas.map((replica) =>
-        this.#call<ShardCounters>(replica, "Stats", {}).then(
+        this.#call<ShardCounters & OwnedBy>(replica, "Stats", {}).then(
           (counters) => {
+            if (counters.claimed && counters.shard !== this.#options.index) {
+              return FOREIGN; // registered under this shard, serving another
+            }
             this.#counters.record(
               `${replica.address} ${replica.startedAt}`,
               counters,
@@ -277,13 +280,18 @@ export class RemoteShard implements Shard {
         )
       ),
     );
-    const listed: ReplicaStats[] = replicas.map((replica, i) => ({
-      ...(answers[i] ?? this.#counters.last(
-        `${replica.address} ${replica.startedAt}`,
-      ) ?? ZERO),
-      address: replica.address,
-      state: this.#stateOf(replica),
-    }));
+    const listed: ReplicaStats[] = replicas.flatMap((replica, i) => {
+      const answer = answers[i];
+      if (answer === FOREIGN) return [];
+      const { claimed: _, shard: __, ...counters } = (answer ??
+        this.#counters.last(`${replica.address} ${replica.startedAt}`) ??
+        ZERO) as ShardCounters & Partial<OwnedBy>;
+      return [{
+        ...counters,
+        address: replica.address,
+        state: this.#stateOf(replica),
+      }];
+    });
     const fullest = listed.filter((r) => r.state === "ready")
       .sort((a, b) => b.items - a.items)[0] ?? listed[0];
     if (!fullest) {
@@ -469,6 +477,17 @@ export class RemoteShard implements Shard {
 }
 
 const NO_VALUE: AnyValue = { typeUrl: "", value: new Uint8Array(0) };
+
+/** What a replica's `Stats` says about the shard it serves. */
+interface OwnedBy {
+  /** Whether it has claimed a shard. */
+  claimed: boolean;
+  /** The shard it serves. */
+  shard: number;
+}
+
+/** A replica that answered `Stats` for another shard. */
+const FOREIGN = Symbol("foreign");
 
 const ZERO: ShardCounters = {
   items: 0,

@@ -214,7 +214,12 @@ export function shardImplementation(
 
     Stats: unary<object, object>("Stats", () => {
       store.purgeExpired();
-      return store.stats();
+      const owner = options.ownership?.();
+      return {
+        ...store.stats(),
+        claimed: owner !== undefined,
+        shard: owner?.shard ?? 0,
+      };
     }),
 
     Dump: (call: grpc.ServerWritableStream<object, EntriesResponse>) => {

@@ -466,6 +466,14 @@ export const DESCRIPTOR = {
                   "type": "uint64",
                   "id": 9,
                 },
+                "claimed": {
+                  "type": "bool",
+                  "id": 10,
+                },
+                "shard": {
+                  "type": "uint32",
+                  "id": 11,
+                },
               },
             },
           },
