@@ -1,7 +1,8 @@
 /**
  * Ganache's only entrypoint: parses the role and its flags, then runs the
  * role. Run `deno task start` for the embedded service, or
- * `deno task cli -- --help` for every role.
+ * `deno task cli -- --help` for every role. Without a role it prints the
+ * usage and exits with code 2.
  *
  * @module
  */
@@ -66,56 +67,78 @@ const ROLES: Record<string, () => Promise<Role>> = {
   get: () => clientCommand("get"),
   del: () => clientCommand("del"),
   ttl: () => clientCommand("ttl"),
+  mget: () => clientCommand("mget"),
+  mset: () => clientCommand("mset"),
   stats: () => clientCommand("stats"),
   health: () => clientCommand("health"),
 };
 
-/** What the command line asks for: help, or a role with its options. */
+/**
+ * What the command line asks for: help, the usage (no role given: printed
+ * on stderr, exit code 2), or a role with its options.
+ */
 export type Command =
   | { help: string }
+  | { usage: string }
   | (Logging & { role: string; options: unknown });
+
+/** Where a command line is read: the environment and the user's directory. */
+export interface CommandLineContext {
+  /** Reads an environment variable (`GANACHE_<FLAG>`, etcd credentials). */
+  env?: (name: string) => string | undefined;
+  /** The directory relative paths are resolved from (`INIT_CWD`). */
+  cwd?: string;
+}
+
+async function allHelp(): Promise<string> {
+  const roles = await Promise.all(Object.values(ROLES).map((load) => load()));
+  return programHelp(roles.map((role) => role.spec));
+}
 
 /**
  * Parses the command line of `main.ts`.
  *
  * @param argv The arguments after `main.ts`.
  * @param cores The default number of workers.
- * @param env Reads an environment variable (`GANACHE_<FLAG>`, etcd credentials).
+ * @param context The environment, and where relative paths start.
  * @throws {UsageError} on anything it cannot make sense of.
  */
 export async function parseCommandLine(
   argv: string[],
   cores: number,
-  env: (name: string) => string | undefined = () => undefined,
+  context: CommandLineContext = {},
 ): Promise<Command> {
   // `deno task cli -- set …` passes the `--` through.
   const args = argv[0] === "--" ? argv.slice(1) : argv;
   const first = args[0];
   if (first === "--help" || first === "-h" || first === "help") {
-    const roles = await Promise.all(Object.values(ROLES).map((load) => load()));
-    return { help: programHelp(roles.map((role) => role.spec)) };
+    return { help: await allHelp() };
   }
-  if (first === undefined || first.startsWith("-")) {
-    return await parseArgsOf("start", args, cores, env);
+  if (first === undefined) return { usage: await allHelp() };
+  if (first.startsWith("-")) {
+    throw new UsageError(
+      `no role given before ${first}: run e.g. \`deno task start ${first} ...\` or \`deno task cli -- get NS KEY ${first} ...\``,
+    );
   }
   if (!Object.hasOwn(ROLES, first)) {
     throw new UsageError(`unknown role "${first}"`);
   }
-  return await parseArgsOf(first, args.slice(1), cores, env);
+  return await parseArgsOf(first, args.slice(1), cores, context);
 }
 
 async function parseArgsOf(
   name: string,
   args: string[],
   cores: number,
-  env: (name: string) => string | undefined,
+  context: CommandLineContext,
 ): Promise<Command> {
   const role = await ROLES[name]!();
   const parsed = parseRole(args, {
     name,
     spec: role.spec,
     toOptions: (values) => role.parseOptions(values, cores),
-    env,
+    env: context.env,
+    cwd: context.cwd,
   });
   return "help" in parsed ? parsed : { role: name, ...parsed };
 }
@@ -124,11 +147,10 @@ async function parseArgsOf(
 export async function main(argv: string[]): Promise<number> {
   let command;
   try {
-    command = await parseCommandLine(
-      argv,
-      navigator.hardwareConcurrency,
-      (name) => Deno.env.get(name),
-    );
+    command = await parseCommandLine(argv, navigator.hardwareConcurrency, {
+      env: (name) => Deno.env.get(name),
+      cwd: initCwd(),
+    });
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`error: ${error.message}\nRun with --help for usage.`);
@@ -138,12 +160,29 @@ export async function main(argv: string[]): Promise<number> {
     console.log(command.help);
     return 0;
   }
+  if ("usage" in command) {
+    console.error(`${command.usage}\n\nerror: no role given`);
+    return 2;
+  }
   setLogLevel(command.logLevel);
   setLogFormat(command.logFormat);
   const warning = denoVersionWarning();
   if (warning) log.warn(warning);
   const role = await ROLES[command.role]!();
   return await role.run(command.options) ?? 0;
+}
+
+/**
+ * The directory the user ran `deno task` in (`INIT_CWD`; `deno task`
+ * itself runs in the repository), or `undefined` when not run by a task
+ * or not allowed to read it.
+ */
+function initCwd(): string | undefined {
+  const permission = Deno.permissions.querySync({
+    name: "env",
+    variable: "INIT_CWD",
+  });
+  return permission.state === "granted" ? Deno.env.get("INIT_CWD") : undefined;
 }
 
 if (import.meta.main) {

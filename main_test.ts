@@ -27,8 +27,15 @@ function optionsOf<T>(command: Command, role: string): T {
   return command.options as T;
 }
 
-Deno.test("no arguments start the service with the defaults", async () => {
-  assert.deepEqual(await parseCommandLine([], 6), {
+Deno.test("no arguments: the usage (main prints it on stderr, exit code 2)", async () => {
+  const command = await parseCommandLine([], 6);
+  assert.ok("usage" in command);
+  assert.match(command.usage, /deno task start/);
+  assert.ok("usage" in await parseCommandLine(["--"], 6));
+});
+
+Deno.test("start with the defaults", async () => {
+  assert.deepEqual(await parseCommandLine(["start"], 6), {
     role: "start",
     logLevel: "info",
     logFormat: "text",
@@ -64,9 +71,17 @@ Deno.test("workers default to the number of cores given", async () => {
   assert.equal(options.workers, 3);
 });
 
-Deno.test("flags without a role are flags of start", async () => {
+Deno.test("flags without a role are a usage error", async () => {
+  assert.match(
+    (await usageError(parseCommandLine(["--port", "0"], 4))).message,
+    /^no role given before --port/,
+  );
+});
+
+Deno.test("start's flags", async () => {
   const command = await parseCommandLine(
     [
+      "start",
       "--port",
       "0",
       "--host",
@@ -103,6 +118,9 @@ Deno.test("a client command drops a leading -- and parses its positionals and --
         serverName: undefined,
         timeoutMs: 5000,
         ttlMs: 500,
+        type: "string",
+        raw: false,
+        file: undefined,
       },
     },
   );
@@ -142,6 +160,9 @@ Deno.test("client flags are parsed: --addr, --certs, --server-name, --timeout-ms
       serverName: "cfe",
       timeoutMs: 250,
       ttlMs: 0,
+      type: undefined,
+      raw: false,
+      file: undefined,
     },
   });
 });
@@ -190,7 +211,7 @@ Deno.test("shard and cfe read etcd, the shard count and their own flags; credent
     await parseCommandLine(
       ["shard", "--etcd", "http://a:2379, http://b:2379", "--shards", "4"],
       2,
-      env,
+      { env },
     ),
     {
       role: "shard",
@@ -222,7 +243,7 @@ Deno.test("shard and cfe read etcd, the shard count and their own flags; credent
     await parseCommandLine(
       ["cfe", "--etcd", "http://a:2379,http://b:2379"],
       2,
-      env,
+      { env },
     ),
     "cfe",
   );
@@ -277,7 +298,8 @@ Deno.test("an unknown role is a usage error", async () => {
 
 Deno.test("a port over 65535 is a usage error", async () => {
   assert.equal(
-    (await usageError(parseCommandLine(["--port", "70000"], 4))).message,
+    (await usageError(parseCommandLine(["start", "--port", "70000"], 4)))
+      .message,
     '--port must be a whole number from 0 to 65535: received "70000"',
   );
 });
@@ -292,7 +314,8 @@ Deno.test("zero workers is a usage error", async () => {
 
 Deno.test("a size that is not a size is a usage error", async () => {
   assert.equal(
-    (await usageError(parseCommandLine(["--max-bytes", "lots"], 4))).message,
+    (await usageError(parseCommandLine(["start", "--max-bytes", "lots"], 4)))
+      .message,
     '--max-bytes must be a size such as 1048576, 64MiB or 1GiB: received "lots"',
   );
 });
@@ -327,7 +350,8 @@ Deno.test("the wrong number of positionals is a usage error", async () => {
 
 Deno.test("an unknown log level is a usage error", async () => {
   assert.equal(
-    (await usageError(parseCommandLine(["--log-level", "loud"], 4))).message,
+    (await usageError(parseCommandLine(["start", "--log-level", "loud"], 4)))
+      .message,
     '--log-level must be one of debug, info, warn, error, silent: received "loud"',
   );
 });
@@ -337,11 +361,14 @@ Deno.test("a bad --ttl is a usage error", async () => {
     (await usageError(
       parseCommandLine(["set", "demo", "k", "v", "--ttl", "soon"], 4),
     )).message,
-    '--ttl must be a whole number from 0 to 9007199254740991: received "soon"',
+    '--ttl must be a duration such as 60s, 5m, 2h or 1500 (milliseconds): received "soon"',
   );
 });
 
 Deno.test("--help on the program lists every role", async () => {
+  const C = CLIENT_COMMANDS;
+  const ORDER = [START, CFE, SHARD, SHARDS, CERTS, C.set, C.get, C.del, C.ttl]
+    .concat([C.mget, C.mset, C.stats, C.health]);
   const help = programHelp([
     START,
     CFE,
@@ -349,7 +376,7 @@ Deno.test("--help on the program lists every role", async () => {
     SHARDS,
     CERTS,
     ...Object.values(CLIENT_COMMANDS),
-  ]);
+  ].sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b)));
   for (const argv of [["--help"], ["-h"], ["help"], ["--", "--help"]]) {
     assert.deepEqual(
       await parseCommandLine(argv, 4),
@@ -361,7 +388,9 @@ Deno.test("--help on the program lists every role", async () => {
     const usage of [
       "start [flags]",
       "certs [flags]",
-      "set NS KEY VALUE [flags]",
+      "set NS KEY [VALUE|-] [flags]",
+      "mget NS KEY... [flags]",
+      "mset NS KEY VALUE [KEY VALUE ...] [flags]",
       "get NS KEY [flags]",
       "del NS KEY [flags]",
       "ttl NS KEY [flags]",
@@ -391,12 +420,16 @@ Deno.test("--help on a role shows that role's flags", async () => {
   }
   const set = await parseCommandLine(["set", "--help"], 4);
   assert.ok("help" in set);
-  assert.ok(set.help.includes("--ttl MS"));
+  assert.ok(set.help.includes("--ttl DURATION"));
+  assert.ok(set.help.includes("--type TYPE"));
+  assert.ok(set.help.includes("--file FILE"));
   assert.ok(!set.help.includes("--max-bytes"));
-  // Flags without a role are start's, --help included.
-  assert.deepEqual(await parseCommandLine(["--port", "1", "--help"], 4), {
-    help: roleHelp(START),
-  });
+  assert.deepEqual(
+    await parseCommandLine(["start", "--port", "1", "--help"], 4),
+    {
+      help: roleHelp(START),
+    },
+  );
 });
 
 Deno.test({
@@ -420,14 +453,14 @@ Deno.test("GANACHE_<FLAG> sets a flag, and the command line wins over it", async
     })[name];
   type Options = { port: number; maxBytes: number; clientAuth: boolean };
   const fromEnv = optionsOf<Options>(
-    await parseCommandLine(["start"], 2, env),
+    await parseCommandLine(["start"], 2, { env }),
     "start",
   );
   assert.equal(fromEnv.port, 4100);
   assert.equal(fromEnv.maxBytes, 1024 ** 3);
   assert.equal(fromEnv.clientAuth, false);
   const flagWins = optionsOf<Options>(
-    await parseCommandLine(["start", "--port", "4200"], 2, env),
+    await parseCommandLine(["start", "--port", "4200"], 2, { env }),
     "start",
   );
   assert.equal(flagWins.port, 4200);
@@ -436,9 +469,61 @@ Deno.test("GANACHE_<FLAG> sets a flag, and the command line wins over it", async
       parseCommandLine(
         ["start"],
         2,
-        (n) => n === "GANACHE_PORT" ? "x" : undefined,
+        { env: (n) => n === "GANACHE_PORT" ? "x" : undefined },
       ),
     )).message,
     /--port must be a whole number/,
   );
+});
+
+Deno.test("relative paths the user gives are resolved from where the command was typed (INIT_CWD); defaults from the process's directory (the repository)", async () => {
+  const cwd = "/home/ada/project";
+  const start = optionsOf<{ certs: string; acl?: string; clientCa?: string }>(
+    await parseCommandLine(
+      ["start", "--certs", "../ganache-certs", "--client-ca", "/etc/ca.crt"],
+      2,
+      { cwd, env: (n) => n === "GANACHE_ACL" ? "acl.json" : undefined },
+    ),
+    "start",
+  );
+  assert.equal(start.certs, "/home/ada/ganache-certs");
+  assert.equal(start.clientCa, "/etc/ca.crt");
+  assert.equal(start.acl, "/home/ada/project/acl.json");
+  const byDefault = optionsOf<{ certs: string }>(
+    await parseCommandLine(["start"], 2, { cwd }),
+    "start",
+  );
+  assert.equal(byDefault.certs, `${Deno.cwd()}/certs`);
+  const cfe = optionsOf<{ etcd: { ca?: string; cert?: string } }>(
+    await parseCommandLine(
+      ["cfe", "--etcd", "https://localhost:2379", "--etcd-ca", "c/ca.crt"],
+      2,
+      { cwd },
+    ),
+    "cfe",
+  );
+  assert.equal(cfe.etcd.ca, "/home/ada/project/c/ca.crt");
+  const set = optionsOf<{ file?: string; args: string[] }>(
+    await parseCommandLine(["set", "ns", "k", "--file", "v.bin"], 2, { cwd }),
+    "set",
+  );
+  assert.equal(set.file, "/home/ada/project/v.bin");
+  const stdin = optionsOf<{ args: string[] }>(
+    await parseCommandLine(["set", "ns", "k", "-"], 2, { cwd }),
+    "set",
+  );
+  assert.deepEqual(stdin.args, ["ns", "k", "-"]);
+});
+
+Deno.test("set takes exactly one of VALUE, - and --file; mset takes pairs", async () => {
+  for (
+    const argv of [
+      ["set", "ns", "k"],
+      ["set", "ns", "k", "v", "--file", "f"],
+      ["mset", "ns", "a", "1", "b"],
+      ["set", "ns", "k", "v", "--type", "float"],
+    ]
+  ) {
+    await usageError(parseCommandLine(argv, 2));
+  }
 });

@@ -32,8 +32,7 @@ const log = logger("start");
 /** What `start` takes on the command line. */
 export const SPEC: RoleSpec = {
   usage: "start [flags]",
-  summary:
-    "Serve the cache: a TLS gRPC frontend with Web Worker shards (the default role).",
+  summary: "Serve the cache: a TLS gRPC frontend with Web Worker shards.",
   positionals: [],
   flags: {
     ...FRONTEND_FLAGS,
@@ -99,6 +98,8 @@ export interface StartedService {
   metricsPort?: number;
   /** Graceful stop: NOT_SERVING, drain calls, stop workers. */
   close(): Promise<void>;
+  /** Rejects, with the cause, if a shard's worker keeps dying before it is ready. */
+  failed: Promise<never>;
 }
 
 /** Starts the embedded service and resolves once it serves. */
@@ -124,6 +125,8 @@ export async function startService(
   }
   await prepareCerts(options.certs);
   let threads: FrontendThreads | undefined;
+  const failed = Promise.withResolvers<never>();
+  failed.promise.catch(() => {});
   const shards = Array.from(
     { length: options.workers },
     (_, index) =>
@@ -133,6 +136,7 @@ export async function startService(
         workerUrl: options.workerUrl,
         // A replaced worker must be reachable from the other threads too.
         onReady: () => threads?.relink(index),
+        onFailed: failed.reject,
       }),
   );
   const metrics = new Metrics(shardStatsOf(shards));
@@ -165,6 +169,7 @@ export async function startService(
     shards,
     health,
     metricsPort: frontend.metricsPort,
+    failed: failed.promise,
     close: async () => {
       await Promise.all([frontend.close(), threads?.close()]);
       await Promise.all(shards.map((shard) => shard.close()));
@@ -187,7 +192,10 @@ function frontendOptionsOf(options: StartOptions): FrontendOptions {
   };
 }
 
-/** Runs the `start` role until SIGINT or SIGTERM, then stops gracefully. */
+/**
+ * Runs the `start` role until SIGINT or SIGTERM, then stops gracefully.
+ * Rejects (exit code 2) if a shard's worker cannot start.
+ */
 export function run(options: StartOptions): Promise<void> {
   return serveUntilSignal(
     () => startService(options),

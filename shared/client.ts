@@ -1,12 +1,17 @@
 /**
- * The typed Ganache client, for Deno and Node programs.
+ * The typed Ganache client, for Deno and Node programs: the entry point of
+ * the `@ganache/cache` package (`deno.json` `exports`).
  *
  * @example
  * ```ts
+ * import { GanacheClient } from "@ganache/cache";
+ *
  * const client = await GanacheClient.connect({ address: "127.0.0.1:40001", certs: "certs" });
  * const demo = client.namespace("demo");
  * await demo.setString("greeting", "hello", { ttlMs: 60_000 });
  * console.log(await demo.getString("greeting")); // "hello"
+ * await demo.multiSetString({ a: "1", b: "2" });
+ * console.log(await demo.multiGetString(["a", "b", "c"])); // ["1", "2", undefined]
  * client.close();
  * ```
  *
@@ -37,6 +42,58 @@ import type {
   ServingStatus,
   StatsResponse,
 } from "./wire/messages.ts";
+
+export type {
+  AnyValue,
+  ServingStatus,
+  ShardStats,
+  StatsResponse,
+} from "./wire/messages.ts";
+export type { TlsFiles } from "./frontend/tls.ts";
+
+/**
+ * How a type of value travels inside `google.protobuf.Any`, as the original
+ * Go client encodes it.
+ */
+export interface Codec<T> {
+  /** Wraps a value in `Any`. */
+  encode(value: T): AnyValue;
+  /**
+   * Unwraps a value.
+   * @throws {Error} when the value is of another type.
+   */
+  decode(value: AnyValue): T;
+}
+
+/** The codecs of the value types the typed methods use. */
+export const codecs: {
+  /** `google.protobuf.StringValue`. */
+  string: Codec<string>;
+  /** `google.protobuf.Int64Value`. */
+  int64: Codec<bigint>;
+  /** `google.protobuf.BytesValue`. */
+  bytes: Codec<Uint8Array>;
+  /** JSON text in a `google.protobuf.StringValue`. */
+  json: Codec<unknown>;
+} = {
+  string: { encode: encodeString, decode: decodeString },
+  int64: { encode: encodeInt64, decode: decodeInt64 },
+  bytes: { encode: encodeBytes, decode: decodeBytes },
+  json: { encode: encodeJSON, decode: decodeJSON },
+};
+
+/** Keys and values to write: an object, a `Map` or `[key, value]` pairs. */
+export type Entries<T> =
+  | Record<string, T>
+  | Map<string, T>
+  | Iterable<readonly [string, T]>;
+
+function entriesOf<T>(entries: Entries<T>): [string, T][] {
+  if (entries instanceof Map || Symbol.iterator in entries) {
+    return Array.from(entries as Iterable<[string, T]>);
+  }
+  return Object.entries(entries);
+}
 
 /** Options for {@linkcode GanacheClient.connect}. */
 export interface ClientOptions {
@@ -262,6 +319,84 @@ export class NamespaceClient {
         ttlMs: item.ttlMs ?? 0,
       })),
     });
+  }
+
+  /**
+   * Reads many keys of one type; one slot per key, in order, `undefined`
+   * on a miss.
+   *
+   * @throws {Error} when a value found is of another type.
+   */
+  async multiGetAs<T>(
+    keys: string[],
+    codec: Codec<T>,
+  ): Promise<(T | undefined)[]> {
+    const values = await this.multiGet(keys);
+    return values.map((value) => value && codec.decode(value));
+  }
+
+  /** Writes many keys of one type, with the same options. */
+  multiSetAs<T>(
+    entries: Entries<T>,
+    codec: Codec<T>,
+    options: SetOptions = {},
+  ): Promise<void> {
+    return this.multiSet(
+      entriesOf(entries).map(([key, value]) => ({
+        key,
+        value: codec.encode(value),
+        ttlMs: options.ttlMs,
+      })),
+    );
+  }
+
+  /** Reads many strings; `undefined` for a miss. */
+  multiGetString(keys: string[]): Promise<(string | undefined)[]> {
+    return this.multiGetAs(keys, codecs.string);
+  }
+
+  /** Writes many strings. */
+  multiSetString(
+    entries: Entries<string>,
+    options?: SetOptions,
+  ): Promise<void> {
+    return this.multiSetAs(entries, codecs.string, options);
+  }
+
+  /** Reads many 64-bit integers; `undefined` for a miss. */
+  multiGetInt64(keys: string[]): Promise<(bigint | undefined)[]> {
+    return this.multiGetAs(keys, codecs.int64);
+  }
+
+  /** Writes many 64-bit integers. */
+  multiSetInt64(
+    entries: Entries<bigint>,
+    options?: SetOptions,
+  ): Promise<void> {
+    return this.multiSetAs(entries, codecs.int64, options);
+  }
+
+  /** Reads many byte values; `undefined` for a miss. */
+  multiGetBytes(keys: string[]): Promise<(Uint8Array | undefined)[]> {
+    return this.multiGetAs(keys, codecs.bytes);
+  }
+
+  /** Writes many byte values. */
+  multiSetBytes(
+    entries: Entries<Uint8Array>,
+    options?: SetOptions,
+  ): Promise<void> {
+    return this.multiSetAs(entries, codecs.bytes, options);
+  }
+
+  /** Reads many JSON values; `undefined` for a miss. */
+  multiGetJSON<T = unknown>(keys: string[]): Promise<(T | undefined)[]> {
+    return this.multiGetAs(keys, codecs.json as Codec<T>);
+  }
+
+  /** Writes many values as JSON text. */
+  multiSetJSON(entries: Entries<unknown>, options?: SetOptions): Promise<void> {
+    return this.multiSetAs(entries, codecs.json, options);
   }
 
   /** Writes a string (as `google.protobuf.StringValue`). */

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   isLogFormat,
@@ -33,7 +34,13 @@ export interface Flag {
   type: "string" | "boolean";
   /** The value shown as `[default: …]`. */
   default?: string;
-  /** The value placeholder shown in help, e.g. `PORT`. */
+  /**
+   * The value placeholder shown in help, e.g. `PORT`. A flag whose
+   * placeholder is `DIR` or `FILE` names a path: a relative one given on the
+   * command line or in `GANACHE_<FLAG>` is resolved from
+   * {@linkcode ParseRoleOptions.cwd}, its default from the process's own
+   * directory (both only when `cwd` is given).
+   */
   value?: string;
   /** What it does, for help. */
   help: string;
@@ -48,7 +55,10 @@ export interface RoleSpec {
   usage: string;
   /** One line on what the role does. */
   summary: string;
-  /** Its positional arguments, by name, in order. */
+  /**
+   * Its positional arguments, by name, in order: `[NAME]` is optional,
+   * `NAME...` takes one or more.
+   */
   positionals: string[];
   /** Its own flags (`--log-level`, `--log-format` and `--help` are added). */
   flags: Flags;
@@ -213,6 +223,11 @@ export function roleHelp(spec: RoleSpec): string {
     .join("\n");
 }
 
+/** A negative number, which `parseArgs` would take for short flags. */
+const NEGATIVE = /^-\d/;
+/** Marks a negative number while `parseArgs` runs. */
+const HIDDEN = "\u0000";
+
 /** Options of {@linkcode parseRole}. */
 export interface ParseRoleOptions<T> {
   /** The role's name, for messages. */
@@ -223,6 +238,12 @@ export interface ParseRoleOptions<T> {
   toOptions: (values: FlagValues) => T;
   /** Reads an environment variable. @default one that finds none */
   env?: (name: string) => string | undefined;
+  /**
+   * Where the user typed the command (`deno task` runs in the repository
+   * but sets `INIT_CWD` to it): relative paths the user gives are resolved
+   * from here. @default paths are left as given
+   */
+  cwd?: string;
 }
 
 /**
@@ -237,12 +258,13 @@ export function parseRole<T>(
   args: string[],
   options: ParseRoleOptions<T>,
 ): ParsedRole<T> {
-  const { name: role, spec, toOptions, env = () => undefined } = options;
+  const { name: role, spec, toOptions, env = () => undefined, cwd } = options;
   const flags = { ...spec.flags, ...COMMON };
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      // A negative number is a value (`set n -42 --type int64`), not flags.
+      args: args.map((arg) => NEGATIVE.test(arg) ? `${HIDDEN}${arg}` : arg),
       options: Object.fromEntries(
         Object.entries(flags).map((
           [name, flag],
@@ -254,13 +276,32 @@ export function parseRole<T>(
   } catch (error) {
     throw new UsageError(`${role}: ${(error as Error).message}`);
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const unhide = (arg: string) =>
+    arg.startsWith(HIDDEN) ? arg.slice(HIDDEN.length) : arg;
+  parsed.positionals = parsed.positionals.map(unhide);
+  const values = Object.fromEntries(
+    Object.entries(parsed.values).map((
+      [name, value],
+    ) => [name, typeof value === "string" ? unhide(value) : value]),
+  ) as Record<string, string | boolean | undefined>;
   if (values.help) return { help: roleHelp(spec) };
   // A flag on the command line wins over GANACHE_<FLAG>, which wins over the default.
-  const text = (name: string) => {
+  const given = (name: string) => {
     const value = values[name];
-    if (typeof value === "string") return value;
-    return env(envName(name)) ?? flags[name]?.default;
+    return typeof value === "string" ? value : env(envName(name));
+  };
+  const isPath = (name: string) =>
+    flags[name]?.value === "DIR" || flags[name]?.value === "FILE";
+  const text = (name: string) => {
+    const value = given(name);
+    const path = value ?? flags[name]?.default;
+    if (cwd === undefined || !isPath(name) || !path || path === "-") {
+      return path;
+    }
+    // A default path is the repository's (where `deno task` runs); a path
+    // the user typed starts where they typed it. Both absolute, so messages
+    // name the real place.
+    return value === undefined ? resolve(path) : resolve(cwd, path);
   };
   const oneOf = <L extends string>(
     name: string,
@@ -275,7 +316,12 @@ export function parseRole<T>(
   };
   const logLevel = oneOf("log-level", LOG_LEVELS, isLogLevel);
   const logFormat = oneOf("log-format", LOG_FORMATS, isLogFormat);
-  if (parsed.positionals.length !== spec.positionals.length) {
+  const required = spec.positionals.filter((p) => !p.startsWith("[")).length;
+  const most = spec.positionals.some((p) => p.endsWith("..."))
+    ? Infinity
+    : spec.positionals.length;
+  const count = parsed.positionals.length;
+  if (count < required || count > most) {
     throw new UsageError(
       `${role} takes ${
         spec.positionals.join(" ") || "no arguments"

@@ -131,7 +131,7 @@ Deno.test("the Dockerfile pins Deno, copies what exists, runs as a non-root user
   const health = await parseCommandLine(
     ["health"],
     2,
-    (name) => ({ GANACHE_ADDR: "127.0.0.1:40011" })[name],
+    { env: (name) => ({ GANACHE_ADDR: "127.0.0.1:40011" })[name] },
   );
   assert.equal(
     "role" in health && (health.options as { addr: string }).addr,

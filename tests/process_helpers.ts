@@ -14,17 +14,17 @@ const TASKS: Record<string, string> = JSON.parse(
 ).tasks;
 
 /**
- * A task's command line as `deno` arguments, with the `certs` directory of
- * its `--allow-read` and `--allow-write` lists pointed at `certs`.
+ * A task's command line as `deno` arguments, exactly as deno.json has it
+ * (permission flags included: tests run what users run).
+ *
+ * @param task The deno.json task.
+ * @param _certs Ignored: the tasks read certificates anywhere, so tests no
+ * longer point the permission lists at their own folder.
  */
-export function taskArgs(task: string, certs: string): string[] {
+export function taskArgs(task: string, _certs?: string): string[] {
   const words = TASKS[task]!.replaceAll("'", "").split(/\s+/);
   assert.equal(words[0], "deno");
-  return words.slice(1).map((word) =>
-    /^--allow-(read|write)=/.test(word)
-      ? word.replace(/([=,])certs(?=,|$)/, `$1${certs}`)
-      : word
-  );
+  return words.slice(1);
 }
 
 /** Yields the lines of a byte stream. */
@@ -45,6 +45,8 @@ export async function* lineReader(
 export interface ChildProcessOptions {
   /** Extra environment variables. */
   env?: Record<string, string>;
+  /** Where to run it. @default the repository root */
+  cwd?: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export class ChildProcess {
   readonly #pumps: Promise<void>[];
   #waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
 
-  /** Starts `command args` in the repository root. */
+  /** Starts `command args` (in the repository root unless `options.cwd`). */
   constructor(
     name: string,
     command: string,
@@ -72,7 +74,7 @@ export class ChildProcess {
     this.name = name;
     this.#child = new Deno.Command(command, {
       args,
-      cwd: ROOT,
+      cwd: options.cwd ?? ROOT,
       env: options.env,
       stdin: "null",
       stdout: "piped",
@@ -175,15 +177,16 @@ export class GanacheProcess extends ChildProcess {
    *
    * @param task The deno.json task whose command and permissions to use.
    * @param args Arguments after the task's command.
-   * @param certs The certificates directory (where writes are allowed).
+   * @param _certs The certificates directory (unused: the task's own
+   * permissions apply).
    * @param env Extra environment variables.
    */
   constructor(
     task: string,
     args: string[],
-    certs: string,
+    _certs: string,
     env: Record<string, string> = {},
   ) {
-    super(task, Deno.execPath(), [...taskArgs(task, certs), ...args], { env });
+    super(task, Deno.execPath(), [...taskArgs(task), ...args], { env });
   }
 }

@@ -37,6 +37,15 @@ export interface WorkerShardOptions {
   workerUrl?: URL;
   /** Called with each new worker once it is ready (after a restart too). */
   onReady?: (shard: WorkerShard) => void;
+  /**
+   * How many times in a row the worker may die without becoming ready in
+   * between (a module that cannot load, a crash in its setup) before the
+   * shard gives up.
+   * @default 5
+   */
+  maxFailedStarts?: number;
+  /** Called once if the shard gives up; {@linkcode WorkerShard.ready} rejects too. */
+  onFailed?: (error: Error) => void;
 }
 
 /**
@@ -62,7 +71,11 @@ export class WorkerShard extends BatchedShard {
     this.#spawn();
   }
 
-  /** Resolves once the worker (or its replacement) has its store. */
+  /**
+   * Resolves once the worker (or its replacement) has its store; rejects,
+   * with the last crash's cause, once the shard gives up (see
+   * {@linkcode WorkerShardOptions.maxFailedStarts}).
+   */
   ready(): Promise<void> {
     return this.#ready.promise;
   }
@@ -160,6 +173,10 @@ export class WorkerShard extends BatchedShard {
       ? 0
       : Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** this.#failedStarts);
     this.#failedStarts++;
+    if (this.#failedStarts >= (this.#options.maxFailedStarts ?? 5)) {
+      this.#giveUp(reason);
+      return;
+    }
     log.error(
       `shard ${this.#options.index} crashed (${reason}); restarting it empty in ${delay} ms (restart ${this.#restarts})`,
     );
@@ -168,5 +185,21 @@ export class WorkerShard extends BatchedShard {
       this.#ready = Promise.withResolvers<void>();
     }
     this.#restartTimer = setTimeout(() => this.#spawn(), delay);
+  }
+
+  #giveUp(reason: string): void {
+    const error = new Error(
+      `shard ${this.#options.index} could not start: its worker failed ${this.#failedStarts} times in a row before it was ready; last cause: ${reason}`,
+    );
+    log.error(error.message);
+    this.#closed = true;
+    if (this.#isReady) {
+      this.#isReady = false;
+      this.#ready = Promise.withResolvers<void>();
+    }
+    // Nobody may be waiting: keep the rejection from being unhandled.
+    this.#ready.promise.catch(() => {});
+    this.#ready.reject(error);
+    this.#options.onFailed?.(error);
   }
 }
