@@ -16,6 +16,7 @@ import {
 } from "./shared/flags.ts";
 import { logger, setLogFormat, setLogLevel } from "./shared/ops/log.ts";
 import { denoVersionWarning } from "./shared/ops/runtime.ts";
+import { describeEtcdError } from "./shared/cli/describe_error.ts";
 import type { ClientCommand } from "./roles/client_commands.ts";
 
 const log = logger("main");
@@ -169,7 +170,14 @@ export async function main(argv: string[]): Promise<number> {
   const warning = denoVersionWarning();
   if (warning) log.warn(warning);
   const role = await ROLES[command.role]!();
-  return await role.run(command.options) ?? 0;
+  try {
+    return await role.run(command.options) ?? 0;
+  } catch (error) {
+    const etcd = (command.options as { etcd?: { urls?: string[] } }).etcd;
+    if (!etcd?.urls) throw error;
+    console.error(`error: ${describeEtcdError(error, etcd.urls)}`);
+    return 2;
+  }
 }
 
 /**

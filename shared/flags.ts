@@ -193,8 +193,8 @@ export function programHelp(roles: RoleSpec[]): string {
   return [
     "Ganache: a distributed in-memory cache with TLS auth.",
     "",
-    "Usage: deno task start [flags]          (same as: main.ts start)",
-    "       deno task cli -- <role> [args] [flags]",
+    "Usage: deno task start [flags]             (same as: main.ts start)",
+    "       deno task -q cli <role> [args] [flags]   (-q: no task banner)",
     "",
     "Roles:",
     ...roles.map((r) => `  ${r.usage.padEnd(width)}  ${r.summary}`),

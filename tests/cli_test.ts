@@ -447,6 +447,31 @@ Deno.test("start exits 2 with the cause when its workers cannot load their modul
   }
 });
 
+Deno.test("etcd that cannot be reached is named, by the shards command and by a cfe that starts", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const url = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+  listener.close();
+  const certsDir = await Deno.makeTempDir({ prefix: "ganache-certs-" });
+  try {
+    assert.equal((await task("certs", ["--certs", certsDir])).code, 0);
+    const message =
+      `error: etcd at ${url} is unreachable (connection refused): is etcd running, and do --etcd, --etcd-ca, --etcd-cert and --etcd-key match it?\n`;
+    const shards = await task("cli", ["shards", "--etcd", url]);
+    assert.deepEqual(
+      { code: shards.code, stdout: shards.stdout, stderr: shards.stderr },
+      { code: 2, stdout: "", stderr: message },
+    );
+    const cfe = await task("cfe", [
+      ...["--etcd", url, "--port", "0", "--certs", certsDir],
+      ...["--log-level", "error"],
+    ]);
+    assert.equal(cfe.code, 2);
+    assert.equal(cfe.stderr, message);
+  } finally {
+    await Deno.remove(certsDir, { recursive: true });
+  }
+});
+
 Deno.test("deno bench works as typed, with no permission flags", async () => {
   // Every benchmark module loads with no permissions (the worker-hop group
   // is ignored, saying why); --filter keeps the run short.

@@ -81,3 +81,36 @@ function tlsReason(text: string): string {
     .split(/Last error: (?:Error: )?/).pop()!;
   return last.trim() || "handshake failed";
 }
+
+/**
+ * Describes an error of a role that talks to etcd: an error from the etcd
+ * client (`GRPC...Error`) names etcd and its endpoints; any other error is
+ * its message.
+ *
+ * @example
+ * ```ts
+ * describeEtcdError(error, ["http://127.0.0.1:2379"]);
+ * // "etcd at http://127.0.0.1:2379 is unreachable (connection refused): is etcd running, ...?"
+ * ```
+ */
+export function describeEtcdError(error: unknown, urls: string[]): string {
+  const address = urls.join(", ");
+  const fromEtcd = error instanceof Error &&
+    /^GRPC\w*Error$/.test(error.constructor.name);
+  if (!fromEtcd) return error instanceof Error ? error.message : String(error);
+  const text = describeError(error, {
+    what: "etcd",
+    address,
+    hint:
+      "is etcd running, and do --etcd, --etcd-ca, --etcd-cert and --etcd-key match it?",
+  });
+  const unreachable = /^cannot reach etcd at .*? \(([^)]*)\)(.*)$/.exec(text);
+  if (unreachable) {
+    return `etcd at ${address} is unreachable (${unreachable[1]})${
+      unreachable[2]
+    }`;
+  }
+  return text.startsWith("TLS with etcd")
+    ? text
+    : `etcd at ${address} refused: ${text}`;
+}
