@@ -110,7 +110,7 @@ export async function ensureDevCerts(
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) {
       throw new Error(
-        `cannot write certificates in ${dir}: this process may not write there (the start, cfe and shard tasks may write only in the repository's certs/). Make them with \`deno task certs --certs ${dir}\`, or point --certs at a folder that has them`,
+        `cannot write certificates in ${dir}: this process may not write there (deno task start, cfe and shard write only in the repository's certs/, deno task cli nowhere). Make them with \`deno task certs --certs ${dir}\`, or point --certs at a folder that has them`,
       );
     }
     throw error;
