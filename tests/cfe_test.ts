@@ -85,13 +85,20 @@ Deno.test("MultiSet then MultiGet answers in request order, misses included", as
 Deno.test("TTL: a key expires after its ttl_ms and TTL reports what is left", async () => {
   await using t = await startTestService();
   const ns = (await t.connect()).namespace("ttl");
-  await ns.setString("short", "v", { ttlMs: 150 });
+  // An hour is left whatever the machine's speed; 1 ms is gone after the
+  // 5 ms sleep below. That sleep is the one wall-clock wait here, and it
+  // cannot flake: a timer never fires early, and expiry is measured in time.
+  await ns.setString("long", "v", { ttlMs: 3_600_000 });
+  await ns.setString("short", "v", { ttlMs: 1 });
   await ns.setString("forever", "v");
-  const left = await ns.ttl("short");
-  assert.ok(left !== undefined && left > 0 && left <= 150, `left: ${left}`);
+  const left = await ns.ttl("long");
+  assert.ok(
+    left !== undefined && left > 3_000_000 && left <= 3_600_000,
+    `left: ${left}`,
+  );
   assert.equal(await ns.ttl("forever"), 0);
   assert.equal(await ns.ttl("absent"), undefined);
-  await new Promise((resolve) => setTimeout(resolve, 250));
+  await new Promise((resolve) => setTimeout(resolve, 5));
   assert.equal(await ns.getString("short"), undefined);
   assert.equal(await ns.ttl("short"), undefined);
   assert.equal(await ns.getString("forever"), "v");
@@ -101,10 +108,11 @@ Deno.test("MultiSet items carry their own TTL", async () => {
   await using t = await startTestService();
   const ns = (await t.connect()).namespace("ttl");
   await ns.multiSet([
-    { key: "a", value: encodeString("a"), ttlMs: 100 },
+    { key: "a", value: encodeString("a"), ttlMs: 1 },
     { key: "b", value: encodeString("b") },
   ]);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // A timer never fires early: 1 ms of TTL is gone after 5 ms.
+  await new Promise((resolve) => setTimeout(resolve, 5));
   const [a, b] = await ns.multiGet(["a", "b"]);
   assert.equal(a, undefined);
   assertAny(b, encodeString("b"));

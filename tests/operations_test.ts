@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { cacheKey, hashKey } from "../shared/wire/cache_key.ts";
+import { referenceShardOf } from "./reference_hash.ts";
+import { cacheKey } from "../shared/wire/cache_key.ts";
+import { holdSlow } from "./fixtures/slow_channel.ts";
 import {
   clientCredentials,
   tlsChannelOptions,
@@ -93,7 +95,7 @@ Deno.test("/metrics counts requests, hits, misses and items exactly, across 3 wo
   );
 
   // Per shard, exactly as the router placed the keys.
-  const shardOf = (key: string) => String(hashKey(cacheKey("m", key)) % 3);
+  const shardOf = (key: string) => String(referenceShardOf("m", key, 3));
   const expected = (keysRead: string[]) => {
     const counts: Record<string, number> = { "0": 0, "1": 0, "2": 0 };
     for (const key of keysRead) counts[shardOf(key)]!++;
@@ -182,12 +184,14 @@ Deno.test("/healthz and /readyz answer; /readyz is 503 once shutdown starts", as
     "200 ready\n",
   );
   const client = await t.connect();
+  using held = holdSlow(cacheKey("n", "slow"));
   const inFlight = client.namespace("n").getString("slow");
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await held.held;
   const closing = t.close();
   const during = await fetch(`${base}/readyz`);
   assert.equal(during.status, 503);
   await during.body?.cancel();
+  held.release();
   assert.equal(await inFlight, undefined);
   await closing;
 });

@@ -8,6 +8,8 @@ import {
   tlsChannelOptions,
 } from "../shared/frontend/tls.ts";
 import { startTestService, statusOf } from "./helpers.ts";
+import { cacheKey } from "../shared/wire/cache_key.ts";
+import { holdSlow } from "./fixtures/slow_channel.ts";
 
 const SLOW_WORKER = new URL("./fixtures/slow_shard_worker.ts", import.meta.url);
 
@@ -16,9 +18,11 @@ Deno.test("a call in flight at shutdown completes; later calls are refused", asy
   const client = await t.connect();
   const ns = client.namespace("n");
   await ns.setString("slow", "finished");
+  using held = holdSlow(cacheKey("n", "slow"));
   const inFlight = ns.getString("slow");
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await held.held;
   const closing = t.close();
+  held.release();
   assert.equal(await inFlight, "finished");
   await closing;
   const again = await GanacheClient.connect({

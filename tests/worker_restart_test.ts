@@ -1,7 +1,7 @@
 /** A shard worker that crashes is restarted; only its own data is lost. */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { cacheKey, hashKey } from "../shared/wire/cache_key.ts";
+import { referenceShardOf } from "./reference_hash.ts";
 import { startTestService, statusOf } from "./helpers.ts";
 
 const CRASHING_WORKER = new URL(
@@ -12,7 +12,7 @@ const CRASHING_WORKER = new URL(
 /** The first key of the form `<prefix><i>` that the router sends to `shard` of `count`. */
 function keyOnShard(prefix: string, shard: number, count: number): string {
   for (let i = 0;; i++) {
-    if (hashKey(cacheKey("n", `${prefix}${i}`)) % count === shard) {
+    if (referenceShardOf("n", `${prefix}${i}`, count) === shard) {
       return `${prefix}${i}`;
     }
   }
@@ -26,7 +26,7 @@ Deno.test("a crashed worker is restarted empty, counted in Stats, and other shar
   const client = await t.connect();
   const ns = client.namespace("n");
   const trigger = `${keyOnShard("x", 0, 2)}crash-now`;
-  const crashShard = hashKey(cacheKey("n", trigger)) % 2;
+  const crashShard = referenceShardOf("n", trigger, 2);
   const lostKey = keyOnShard("lost", crashShard, 2);
   const keptKey = keyOnShard("kept", 1 - crashShard, 2);
   await ns.setString(lostKey, "lost");

@@ -1,6 +1,11 @@
 /** Unit tests of cache keys and their routing hash. */
 import assert from "node:assert/strict";
 import { cacheKey, hashKey } from "./cache_key.ts";
+import {
+  fmix32,
+  fnv1a32,
+  referenceShardOf,
+} from "../../tests/reference_hash.ts";
 
 Deno.test("cacheKey keeps namespace and key apart: (ab, c) differs from (a, bc)", () => {
   assert.notEqual(cacheKey("ab", "c"), cacheKey("a", "bc"));
@@ -42,5 +47,33 @@ Deno.test("hashKey spreads 10,000 keys evenly over 4 shards (each within ±10% o
       count >= 2_250 && count <= 2_750,
       `shard ${shard} got ${count} of 10000 keys: ${buckets.join(", ")}`,
     );
+  }
+});
+
+Deno.test("the test reference hash matches the published FNV-1a and MurmurHash3 vectors", () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  // FNV-1a 32-bit vectors from the FNV reference test suite.
+  assert.equal(fnv1a32(bytes("")), 0x811c9dc5);
+  assert.equal(fnv1a32(bytes("a")), 0xe40c292c);
+  assert.equal(fnv1a32(bytes("foobar")), 0xbf9cf968);
+  // MurmurHash3_x86_32 of the empty input is fmix32(seed): seed 0 gives 0,
+  // seed 1 gives 0x514e28b7, seed 0xffffffff gives 0x81f16f39.
+  assert.equal(fmix32(0), 0);
+  assert.equal(fmix32(1), 0x514e28b7);
+  assert.equal(fmix32(0xffffffff), 0x81f16f39);
+});
+
+Deno.test("hashKey places keys as the independent reference does", () => {
+  for (const namespace of ["", "n", "démo", "🔑"]) {
+    for (let i = 0; i < 2_000; i++) {
+      const key = `key-${i}${i % 3 ? "é" : ""}${i % 5 ? "" : "🔑"}`;
+      for (const count of [2, 3, 7]) {
+        assert.equal(
+          hashKey(cacheKey(namespace, key)) % count,
+          referenceShardOf(namespace, key, count),
+          `${namespace}/${key} of ${count}`,
+        );
+      }
+    }
   }
 });

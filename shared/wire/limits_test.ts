@@ -7,9 +7,6 @@ import {
   checkTtl,
   checkTypeUrl,
   checkValue,
-  MAX_BATCH_ITEMS,
-  MAX_KEY_BYTES,
-  MAX_NAMESPACE_BYTES,
   MAX_TYPE_URL_BYTES,
   utf8Length,
   valueBytes,
@@ -27,12 +24,6 @@ function assertInvalid(fn: () => unknown, message: string): void {
 }
 
 const encoded = (text: string) => new TextEncoder().encode(text).length;
-
-Deno.test("limits are 1024 key bytes, 256 namespace bytes and 10000 batch items", () => {
-  assert.equal(MAX_KEY_BYTES, 1024);
-  assert.equal(MAX_NAMESPACE_BYTES, 256);
-  assert.equal(MAX_BATCH_ITEMS, 10_000);
-});
 
 Deno.test("utf8Length equals the TextEncoder length of ASCII, 2-byte, 3-byte and emoji text", () => {
   const cases: [string, number][] = [
