@@ -60,11 +60,8 @@ import { serveUntilSignal } from "../shared/ops/signals.ts";
 import { GANACHE_VERSION } from "../shared/ops/version.ts";
 import { ShardStore } from "../shared/store/store.ts";
 import type { EntriesResponse } from "../shared/wire/messages.ts";
-import {
-  HEALTH_SERVICE,
-  SHARD_SERVER_SERVICE,
-  SHARD_SERVICE,
-} from "../shared/wire/services.ts";
+import { HEALTH_SERVICE, SHARD_SERVICE } from "../shared/wire/services.ts";
+import { SHARD_SERVER_DEFINITION } from "../shared/cluster/shard_codec.ts";
 
 const log = logger("shard");
 
@@ -207,7 +204,7 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
     onTlsFailure: () => metrics.tlsHandshakeFailures.inc(),
     services: [
       [
-        SHARD_SERVER_SERVICE,
+        SHARD_SERVER_DEFINITION,
         shardImplementation({
           store,
           peers: PEER_COMMON_NAMES,

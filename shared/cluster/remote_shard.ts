@@ -37,7 +37,7 @@ import {
   TRACEPARENT,
   TRACING,
 } from "../ops/tracing.ts";
-import { SHARD_SERVICE } from "../wire/services.ts";
+import { SHARD_CLIENT_DEFINITION } from "./shard_codec.ts";
 import { FAILED_PRECONDITION } from "./shard_service.ts";
 import type { ReplicaStats, WriteResponse } from "./shard_messages.ts";
 import { ReplicaCounters } from "./replica_counters.ts";
@@ -45,7 +45,10 @@ import { writeRound, type WriteTarget } from "./write_round.ts";
 
 const log = logger("remote_shard");
 
-const ShardClient = grpc.makeGenericClientConstructor(SHARD_SERVICE, "Shard");
+const ShardClient = grpc.makeGenericClientConstructor(
+  SHARD_CLIENT_DEFINITION,
+  "Shard",
+);
 
 /** How often a replica out of rotation is probed, in ms. */
 export const PROBE_MS = 1000;
