@@ -16,8 +16,9 @@
  * remote shard a frontend calls (`remote_shard.ts`, with its batching in
  * `pipelined_batcher.ts`, its writes to every replica in `write_round.ts`
  * and its counters in `replica_counters.ts`), the service a shard process
- * answers with (`shard_service.ts`, `shard_messages.ts`, and what it needs
- * from the store in `store_adapter.ts`), and the hybrid logical clock that
+ * answers with (`shard_service.ts`, `shard_messages.ts`, the `Get` codec
+ * both sides use in `shard_codec.ts`, and what it needs from the store in
+ * `store_adapter.ts`), and the hybrid logical clock that
  * versions writes to replicas (`hlc.ts`).
  *
  * @module
