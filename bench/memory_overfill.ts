@@ -77,6 +77,44 @@ function keyCount(budget: number, valueBytes: number): number {
   return Math.ceil(Number(flags.fill) * budget / (14 + valueBytes));
 }
 
+/** Writes batches of keys: one batch a `[first key, count]` range. */
+type BatchWriter = (batches: [number, number][]) => Promise<void>;
+
+/**
+ * Writes `fill` × the budget of distinct keys to a server, IN_FLIGHT
+ * batches of BATCH keys at a time, sampling the server's RSS throughout.
+ */
+async function fillAndMeasure(
+  server: string,
+  pid: number,
+  budget: number,
+  valueBytes: number,
+  write: BatchWriter,
+): Promise<Omit<Figures, "keysHeld">> {
+  const rss = sampler(pid);
+  const total = keyCount(budget, valueBytes);
+  try {
+    for (let i = 0; i < total; i += BATCH * IN_FLIGHT) {
+      const batches: [number, number][] = [];
+      for (let part = 0; part < IN_FLIGHT; part++) {
+        const start = i + part * BATCH;
+        const count = Math.min(BATCH, total - start);
+        if (count > 0) batches.push([start, count]);
+      }
+      await write(batches);
+    }
+  } finally {
+    rss.stop();
+  }
+  return {
+    server,
+    budgetMiB: budget / 2 ** 20,
+    valueBytes,
+    idleMiB: rss.state.idle / 2 ** 20,
+    peakMiB: rss.state.peak / 2 ** 20,
+  };
+}
+
 async function ganache(budget: number, valueBytes: number): Promise<Figures> {
   const certs = await Deno.makeTempDir({ prefix: "ganache-memory-" });
   await ensureDevCerts(certs);
@@ -106,36 +144,30 @@ async function ganache(budget: number, valueBytes: number): Promise<Figures> {
       timeoutMs: 60_000,
     });
     const ns = client.namespace("demo");
-    const rss = sampler(server.pid);
     const value = {
       typeUrl: "type.googleapis.com/google.protobuf.BytesValue",
       value: new Uint8Array(valueBytes),
     };
-    const total = keyCount(budget, valueBytes);
-    try {
-      for (let i = 0; i < total; i += BATCH * IN_FLIGHT) {
-        await Promise.all(Array.from({ length: IN_FLIGHT }, (_, part) => {
-          const start = i + part * BATCH;
-          const count = Math.max(0, Math.min(BATCH, total - start));
-          return count === 0 ? undefined : ns.multiSet(
+    const figures = await fillAndMeasure(
+      "ganache",
+      server.pid,
+      budget,
+      valueBytes,
+      async (batches) => {
+        await Promise.all(batches.map(([start, count]) =>
+          ns.multiSet(
             Array.from({ length: count }, (_, j) => ({
               key: keyOf(start + j),
               value,
             })),
-          );
-        }));
-      }
-    } finally {
-      rss.stop();
-    }
+          )
+        ));
+      },
+    );
     const { shards } = await client.stats();
     client.close();
     return {
-      server: "ganache",
-      budgetMiB: budget / 2 ** 20,
-      valueBytes,
-      idleMiB: rss.state.idle / 2 ** 20,
-      peakMiB: rss.state.peak / 2 ** 20,
+      ...figures,
       keysHeld: shards.reduce((sum, s) => sum + s.items, 0),
     };
   } finally {
@@ -223,37 +255,25 @@ async function redis(budget: number, valueBytes: number): Promise<Figures> {
   try {
     await server.waitFor(/Ready to accept connections/);
     const conn = await Resp.connect(port);
-    const rss = sampler(server.pid);
     const value = new Uint8Array(valueBytes);
-    const total = keyCount(budget, valueBytes);
-    try {
-      for (let i = 0; i < total; i += BATCH * IN_FLIGHT) {
-        const commands: (string | Uint8Array)[][] = [];
-        for (let part = 0; part < IN_FLIGHT; part++) {
-          const start = i + part * BATCH;
-          const count = Math.max(0, Math.min(BATCH, total - start));
-          if (count === 0) break;
+    const figures = await fillAndMeasure(
+      "redis",
+      server.pid,
+      budget,
+      valueBytes,
+      async (batches) => {
+        const replies = await conn.send(batches.map(([start, count]) => {
           const args: (string | Uint8Array)[] = ["MSET"];
           for (let j = 0; j < count; j++) args.push(keyOf(start + j), value);
-          commands.push(args);
-        }
-        const replies = await conn.send(commands);
+          return args;
+        }));
         const bad = replies.find((reply) => reply !== "+OK");
         if (bad) throw new Error(`redis answered ${bad}`);
-      }
-    } finally {
-      rss.stop();
-    }
+      },
+    );
     const [size] = await conn.send([["DBSIZE"]]);
     conn.close();
-    return {
-      server: "redis",
-      budgetMiB: budget / 2 ** 20,
-      valueBytes,
-      idleMiB: rss.state.idle / 2 ** 20,
-      peakMiB: rss.state.peak / 2 ** 20,
-      keysHeld: Number(size!.slice(1)),
-    };
+    return { ...figures, keysHeld: Number(size!.slice(1)) };
   } finally {
     await server.stop(5_000);
   }
