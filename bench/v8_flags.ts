@@ -1,8 +1,8 @@
 /**
  * What V8's garbage-collector flags cost the frontend: server CPU time per
- * Get and Gets per second of `deno task start` (its task command line),
- * once without extra flags and once with each `--v8-flags` set given,
- * rounds alternating, h2load with 64 Gets in flight. CPU time per request
+ * Get and Gets per second of `deno task start`, with the task's own
+ * `--v8-flags`, with none, and with each set given in their place, rounds
+ * alternating, h2load with 64 Gets in flight. CPU time per request
  * is the steadier figure on a shared machine: contention slows requests
  * but adds little CPU to each.
  *
@@ -30,7 +30,12 @@ const { values: options } = parseArgs({
     rounds: { type: "string", default: "2" },
   },
 });
-const sets = ["", ...options.sets.split(";").filter(Boolean)];
+/** `undefined`: the task's own flags; "": none. */
+const sets: (string | undefined)[] = [
+  undefined,
+  "",
+  ...options.sets.split(";").filter(Boolean),
+];
 const requests = Number(options.requests);
 
 /** User + system CPU time of a process so far, in milliseconds. */
@@ -48,9 +53,16 @@ const bodyFile = await Deno.makeTempFile();
 await Deno.writeFile(bodyFile, request.body);
 
 /** Serves with `flags`, preloads the key, and measures `requests` Gets. */
-async function measure(flags: string): Promise<string> {
-  const args = taskArgs("start", certs);
-  if (flags) args.splice(1, 0, `--v8-flags=${flags}`);
+async function measure(flags: string | undefined): Promise<string> {
+  const task = taskArgs("start", certs);
+  const own = task.find((word) => word.startsWith("--v8-flags="));
+  const args = flags === undefined
+    ? task
+    : task.filter((word) => word !== own).toSpliced(
+      1,
+      0,
+      ...(flags ? [`--v8-flags=${flags}`] : []),
+    );
   const server = new ChildProcess("start", Deno.execPath(), [
     ...args,
     ...["--port", "0", "--certs", certs, "--no-client-auth"],
@@ -80,7 +92,9 @@ async function measure(flags: string): Promise<string> {
     const before = cpuMs(server.pid);
     const result = await runH2load({ ...spec, requests });
     const perGet = (cpuMs(server.pid) - before) * 1000 / requests;
-    return `${flags || "(none)"}: ${perGet.toFixed(1)} µs CPU per Get, ${
+    const name = flags === undefined ? `task (${own ?? "none"})` : flags ||
+      "(none)";
+    return `${name}: ${perGet.toFixed(1)} µs CPU per Get, ${
       Math.round(result.opsPerSec)
     } Gets/s`;
   } finally {
