@@ -112,7 +112,11 @@ export async function startCfe(options: CfeOptions): Promise<RunningCfe> {
         }),
     );
     shardList.push(...shards);
-    const frontend = await startFrontend(options, new Router(shards), metrics);
+    // A replica marked down after a failed call changes no registration:
+    // /readyz asks the shards themselves.
+    const frontend = await startFrontend(options, new Router(shards), metrics, {
+      ready: () => shards.every((shard) => shard.readable),
+    });
     const report = () => {
       const missing = shards.flatMap((shard, i) => shard.readable ? [] : [i]);
       frontend.health.setAll(missing.length === 0 ? "SERVING" : "NOT_SERVING");

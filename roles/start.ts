@@ -127,7 +127,19 @@ export async function startService(
   let threads: FrontendThreads | undefined;
   const failed = Promise.withResolvers<never>();
   failed.promise.catch(() => {});
-  const shards = Array.from(
+  // Health (and /readyz) follow the workers: NOT_SERVING while one
+  // restarts, SERVING again once all are ready, until shutdown starts.
+  const served: { health?: HealthService; closing?: boolean } = {};
+  const followWorkers = () => {
+    const health = served.health;
+    if (!health || served.closing) return;
+    const status = shards.every((shard) => shard.isReady)
+      ? "SERVING"
+      : "NOT_SERVING";
+    health.setAll(status);
+    threads?.setHealth(status);
+  };
+  const shards: WorkerShard[] = Array.from(
     { length: options.workers },
     (_, index) =>
       new WorkerShard({
@@ -135,7 +147,14 @@ export async function startService(
         maxBytes: perShard,
         workerUrl: options.workerUrl,
         // A replaced worker must be reachable from the other threads too.
-        onReady: () => threads?.relink(index),
+        onReady: () => {
+          threads?.relink(index);
+          followWorkers();
+        },
+        onDown: () => {
+          threads?.down(index);
+          followWorkers();
+        },
         onFailed: failed.reject,
       }),
   );
@@ -161,16 +180,17 @@ export async function startService(
     await Promise.all(shards.map((shard) => shard.close()));
     throw error;
   }
-  frontend.health.setAll("SERVING");
+  served.health = frontend.health;
+  followWorkers();
   log.info(`${options.workers} worker shards of ${perShard} bytes are up`);
-  const { server, health } = frontend;
   return {
-    port: server.port,
+    port: frontend.server.port,
     shards,
-    health,
+    health: frontend.health,
     metricsPort: frontend.metricsPort,
     failed: failed.promise,
     close: async () => {
+      served.closing = true;
       await Promise.all([frontend.close(), threads?.close()]);
       await Promise.all(shards.map((shard) => shard.close()));
     },

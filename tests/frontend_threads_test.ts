@@ -5,14 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { PortShard } from "../shared/shards/port_shard.ts";
 import { WorkerShard } from "../shared/shards/worker_shard.ts";
 import { startTestService, statusOf } from "./helpers.ts";
-
-/** The value of one sample of a Prometheus scrape (0 when absent). */
-function sample(scrape: string, name: string, labels: string[]): number {
-  const line = scrape.split("\n").find((l) =>
-    l.startsWith(`${name}{`) && labels.every((label) => l.includes(label))
-  );
-  return line ? Number(line.split(" ").at(-1)) : 0;
-}
+import { sample } from "./prometheus.ts";
 
 Deno.test("with 2 frontend threads, 16 connections read back what they wrote, and /metrics counts every request", async () => {
   await using t = await startTestService({
@@ -37,16 +30,16 @@ Deno.test("with 2 frontend threads, 16 connections read back what they wrote, an
     await (await fetch(`http://127.0.0.1:${t.service.metricsPort}/metrics`))
       .text();
   assert.equal(
-    sample(scrape, "ganache_requests_total", ['method="Set"', 'code="0"']),
+    sample(scrape, "ganache_requests_total", { method: "Set", code: "0" }),
     160,
   );
   assert.equal(
-    sample(scrape, "ganache_requests_total", ['method="Get"', 'code="0"']),
+    sample(scrape, "ganache_requests_total", { method: "Get", code: "0" }),
     160,
   );
   assert.equal(
-    sample(scrape, "ganache_cache_items", ['shard="0"']) +
-      sample(scrape, "ganache_cache_items", ['shard="1"']),
+    sample(scrape, "ganache_cache_items", { shard: "0" }) +
+      sample(scrape, "ganache_cache_items", { shard: "1" }),
     160,
   );
 });

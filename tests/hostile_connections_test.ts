@@ -9,13 +9,12 @@ import { Buffer } from "node:buffer";
 import * as http2 from "node:http2";
 import { GanacheClient } from "../shared/client.ts";
 import { startTestService, type TestService } from "./helpers.ts";
+import { sample, scrape } from "./prometheus.ts";
 
 /** The value of an unlabelled sample in a Prometheus scrape (0 if absent). */
 async function metric(t: TestService, name: string): Promise<number> {
   const port = t.service.metricsPort!;
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(" ")[1]) : 0;
+  return sample(await scrape(`http://127.0.0.1:${port}/metrics`), name);
 }
 
 /** Polls `condition` every 50 ms until it holds (the test's timeout bounds it). */

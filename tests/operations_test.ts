@@ -18,25 +18,11 @@ import {
   noClientCert,
   rawCallStatus,
   startTestService,
+  statusOf,
 } from "./helpers.ts";
+import { WorkerGate } from "./fixtures/worker_gate.ts";
+import { sample } from "./prometheus.ts";
 import { GanacheProcess, ROOT } from "./process_helpers.ts";
-
-/** The value of one sample line of a Prometheus scrape (0 when absent). */
-function sample(
-  scrape: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of scrape.split("\n")) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const labelText = line.slice(name.length).match(/^\{(.*)\}/)?.[1] ?? "";
-    if (wanted.every((pair) => labelText.split(",").includes(pair))) {
-      return Number(line.split(" ").at(-1));
-    }
-  }
-  return 0;
-}
 
 Deno.test("/metrics counts requests, hits, misses and items exactly, across 3 workers", async () => {
   await using t = await startTestService({ workers: 3, metricsPort: 0 });
@@ -53,6 +39,8 @@ Deno.test("/metrics counts requests, hits, misses and items exactly, across 3 wo
   const response = await fetch(`http://127.0.0.1:${port}/metrics`);
   assert.equal(response.status, 200);
   const scrape = await response.text();
+  // start has no etcd: it exports no etcd metric.
+  assert.doesNotMatch(scrape, /etcd/);
   const cfe = { service: "ganache.cfe.CFE" };
   assert.equal(
     sample(scrape, "ganache_requests_total", {
@@ -194,6 +182,63 @@ Deno.test("/healthz and /readyz answer; /readyz is 503 once shutdown starts", as
   held.release();
   assert.equal(await inFlight, undefined);
   await closing;
+});
+
+/**
+ * Polls `condition` until it holds. The 30 s bound is a hang guard, not a
+ * speed check: it only turns a condition that never holds into a failure.
+ */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!await condition()) {
+    if (Date.now() > deadline) throw new Error("the condition never held");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+Deno.test("/readyz is 503 and health NOT_SERVING on every frontend thread while a worker shard restarts", async () => {
+  using gate = new WorkerGate();
+  await using t = await startTestService({
+    workers: 2,
+    frontendThreads: 2,
+    metricsPort: 0,
+    workerUrl: new URL("./fixtures/gated_shard_worker.ts", import.meta.url),
+  });
+  const readyz = async () => {
+    const response = await fetch(
+      `http://127.0.0.1:${t.service.metricsPort}/readyz`,
+    );
+    await response.body?.cancel();
+    return response.status;
+  };
+  // Connections spread over both threads (the kernel picks one for each).
+  const clients = await Promise.all(
+    Array.from({ length: 8 }, () => t.connect(true)),
+  );
+  const client = clients[0]!;
+  const health = () => Promise.all(clients.map((c) => c.health()));
+  assert.equal(await readyz(), 200);
+  const trigger = "x-crash-now";
+  const crashed = referenceShardOf("n", trigger, 2);
+  const restarting = gate.holdNext(`shard-${crashed}`);
+  assert.equal(
+    await statusOf(client.namespace("n").getString(trigger)),
+    grpc.status.UNAVAILABLE,
+  );
+  // The replacement worker has loaded and waits for the gate: restarting.
+  await restarting;
+  assert.equal(await readyz(), 503);
+  // The other thread hears of it by message: wait for it (stable while the
+  // gate holds the worker).
+  await until(async () =>
+    (await health()).every((status) => status === "NOT_SERVING")
+  );
+  gate.open(`shard-${crashed}`);
+  await t.service.shards[crashed]!.ready();
+  assert.equal(await readyz(), 200);
+  await until(async () =>
+    (await health()).every((status) => status === "SERVING")
+  );
 });
 
 Deno.test("server reflection lists ganache.cfe.CFE and describes it", async () => {

@@ -108,6 +108,8 @@ export class ShardRegistrar {
         await lease.revoke().catch(() => {});
       }
     }
+    // Registering took answers from etcd: up from the start, not after a tick.
+    this.#options.onEtcd?.(true);
     this.#timer = setInterval(() => this.#check(), RESYNC_MS);
     log.info(
       `registered ${this.#options.address} as a replica of shard ${this.#shard} (joining)`,

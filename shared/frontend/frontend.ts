@@ -81,12 +81,23 @@ export interface Frontend {
   close(): Promise<void>;
 }
 
+/** How a frontend listens and says it is ready, beside its options. */
+export interface FrontendRuntime {
+  /** Accept on a port that other frontend threads share (`reusePort`). */
+  sharedPort?: boolean;
+  /**
+   * Asked at each `/readyz` besides the health status: whether every shard
+   * can serve now (`cfe`: a ready replica that is not marked down).
+   */
+  ready?: () => boolean;
+}
+
 /** Starts the CFE and health services over `router`. */
 export async function startFrontend(
   options: FrontendOptions,
   router: Router,
   metrics: Metrics,
-  listen: { sharedPort?: boolean } = {},
+  listen: FrontendRuntime = {},
 ): Promise<Frontend> {
   const tls = await readTlsFiles(options.certs, "cfe", options.clientCa);
   const acl = options.acl ? await Acl.load(options.acl) : undefined;
@@ -122,7 +133,7 @@ export async function startFrontend(
   const http = options.metricsPort === undefined ? undefined : serveMetrics(
     { host: options.host, port: options.metricsPort },
     metrics,
-    () => health.get("") === "SERVING",
+    () => health.get("") === "SERVING" && (listen.ready?.() ?? true),
   );
   return {
     server,

@@ -21,6 +21,8 @@ import { Router } from "../shards/router.ts";
 let shards: PortShard[] = [];
 let frontend: Frontend | undefined;
 let metrics: Metrics | undefined;
+/** What the main thread last said of the shards. */
+let serving: "SERVING" | "NOT_SERVING" = "SERVING";
 
 function post(message: FromFrontendThread): void {
   self.postMessage(message);
@@ -42,7 +44,7 @@ async function answer(request: ThreadRequest): Promise<FromFrontendThread> {
         metrics,
         { sharedPort: true },
       );
-      frontend.health.setAll("SERVING");
+      frontend.health.setAll(serving);
       return { kind: "ready", id: request.id };
     }
     case "metrics":
@@ -63,6 +65,15 @@ self.onmessage = (event: MessageEvent<ToFrontendThread>) => {
   const message = event.data;
   if (message.kind === "shard") {
     shards[message.index]?.replace(message.link.port, message.link.restarts);
+    return;
+  }
+  if (message.kind === "down") {
+    shards[message.index]?.down();
+    return;
+  }
+  if (message.kind === "health") {
+    serving = message.status;
+    frontend?.health.setAll(serving);
     return;
   }
   answer(message).then(post, (error: unknown) =>

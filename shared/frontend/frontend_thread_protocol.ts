@@ -53,6 +53,18 @@ export type ToFrontendThread =
     index: number;
     /** The new link. */
     link: ShardLink;
+  }
+  | {
+    /** A shard's worker died: fail its calls at once until a new link (no reply). */
+    kind: "down";
+    /** The shard's index. */
+    index: number;
+  }
+  | {
+    /** The shards' state changed: health says this from now on (no reply). */
+    kind: "health";
+    /** SERVING while every shard is ready. */
+    status: "SERVING" | "NOT_SERVING";
   };
 
 /** Messages from a frontend thread: the reply to the request with `id`. */

@@ -197,6 +197,22 @@ export class FrontendThreads {
     }
   }
 
+  /** Tells every thread that shard `index`'s worker died. */
+  down(index: number): void {
+    for (const thread of this.#threads) {
+      if (!thread || thread.dead) continue;
+      thread.tell({ kind: "down", index });
+    }
+  }
+
+  /** Tells every thread's health service whether the shards can serve. */
+  setHealth(status: "SERVING" | "NOT_SERVING"): void {
+    for (const thread of this.#threads) {
+      if (!thread || thread.dead) continue;
+      thread.tell({ kind: "health", status });
+    }
+  }
+
   /** Drains every thread's calls in flight, then stops the threads. */
   async close(): Promise<void> {
     this.#closing = true;

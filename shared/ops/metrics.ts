@@ -42,8 +42,7 @@ export class Metrics {
   readonly failovers: client.Counter<"shard">;
   /** TLS handshakes that failed (bad or missing client certificates, ...). */
   readonly tlsHandshakeFailures: client.Counter;
-  /** 1 while etcd answers, 0 while it does not. */
-  readonly etcdUp: client.Gauge;
+  #etcdUp: client.Gauge | undefined;
 
   /** @param shards Per-shard counters, read at each scrape. */
   constructor(shards?: ShardSource) {
@@ -72,11 +71,6 @@ export class Metrics {
       help: "TLS handshakes that failed",
       registers,
     });
-    this.etcdUp = new client.Gauge({
-      name: "ganache_etcd_up",
-      help: "1 while etcd answers, 0 while it does not",
-      registers,
-    });
     new client.Gauge({
       name: "process_resident_memory_bytes",
       help: "Resident memory of the process, every thread included",
@@ -88,6 +82,18 @@ export class Metrics {
       },
     });
     if (shards) this.#shardMetrics(shards);
+  }
+
+  /**
+   * 1 while etcd answers, 0 while it does not. Registered on first use, so
+   * that only roles that talk to etcd (`cfe`, `shard`) export it.
+   */
+  get etcdUp(): client.Gauge {
+    return this.#etcdUp ??= new client.Gauge({
+      name: "ganache_etcd_up",
+      help: "1 while etcd answers, 0 while it does not",
+      registers: [this.registry],
+    });
   }
 
   /** Counts one finished request. */

@@ -14,6 +14,8 @@ export class PortShard extends BatchedShard {
   #exchange = new Exchange();
   #port: MessagePort;
   #restarts: number;
+  /** Set while the worker is down: calls fail at once until {@linkcode replace}. */
+  #down = false;
 
   /**
    * @param index The shard's index, for messages.
@@ -24,6 +26,7 @@ export class PortShard extends BatchedShard {
     super();
     this.#index = index;
     this.#restarts = restarts;
+    this.#down = false;
     this.#port = this.#listen(port);
   }
 
@@ -43,7 +46,22 @@ export class PortShard extends BatchedShard {
     );
     this.#exchange = new Exchange();
     this.#restarts = restarts;
+    this.#down = false;
     this.#port = this.#listen(port);
+  }
+
+  /**
+   * The worker died: calls in flight and calls until the next
+   * {@linkcode PortShard.replace} fail with UNAVAILABLE at once, instead of
+   * waiting on a port nobody answers.
+   */
+  down(): void {
+    this.#down = true;
+    this.#exchange.failAll(
+      new UnavailableError(`shard ${this.#index} crashed and is restarting`),
+    );
+    this.#exchange = new Exchange();
+    this.#port.onmessage = null;
   }
 
   /** Closes the port; calls in flight fail with UNAVAILABLE. */
@@ -57,6 +75,11 @@ export class PortShard extends BatchedShard {
 
   /** Posts one batch on the port. */
   protected send(ops: ShardOp[]): Promise<OpResult[]> {
+    if (this.#down) {
+      return Promise.reject(
+        new UnavailableError(`shard ${this.#index} crashed and is restarting`),
+      );
+    }
     const port = this.#port;
     return this.#exchange.send(
       (message, transfer) => port.postMessage(message, transfer),

@@ -44,6 +44,11 @@ export interface WorkerShardOptions {
    * @default 5
    */
   maxFailedStarts?: number;
+  /**
+   * Called when a ready worker dies (it is restarting, or the shard gives
+   * up): the shard cannot serve until `onReady` is called again.
+   */
+  onDown?: (shard: WorkerShard) => void;
   /** Called once if the shard gives up; {@linkcode WorkerShard.ready} rejects too. */
   onFailed?: (error: Error) => void;
 }
@@ -78,6 +83,11 @@ export class WorkerShard extends BatchedShard {
    */
   ready(): Promise<void> {
     return this.#ready.promise;
+  }
+
+  /** Whether a worker is ready to serve (false while it restarts). */
+  get isReady(): boolean {
+    return this.#isReady;
   }
 
   /** How many times the worker was replaced after a crash. */
@@ -163,6 +173,9 @@ export class WorkerShard extends BatchedShard {
     worker.terminate();
     this.#worker = undefined;
     this.#restarts++;
+    // Not ready before the calls in flight fail: whoever they reach sees
+    // the shard down already.
+    this.#notReady();
     this.#exchange.failAll(
       new UnavailableError(
         `shard ${this.#options.index} crashed and is restarting`,
@@ -180,11 +193,14 @@ export class WorkerShard extends BatchedShard {
     log.error(
       `shard ${this.#options.index} crashed (${reason}); restarting it empty in ${delay} ms (restart ${this.#restarts})`,
     );
-    if (this.#isReady) {
-      this.#isReady = false;
-      this.#ready = Promise.withResolvers<void>();
-    }
     this.#restartTimer = setTimeout(() => this.#spawn(), delay);
+  }
+
+  #notReady(): void {
+    if (!this.#isReady) return;
+    this.#isReady = false;
+    this.#ready = Promise.withResolvers<void>();
+    this.#options.onDown?.(this);
   }
 
   #giveUp(reason: string): void {
@@ -193,10 +209,7 @@ export class WorkerShard extends BatchedShard {
     );
     log.error(error.message);
     this.#closed = true;
-    if (this.#isReady) {
-      this.#isReady = false;
-      this.#ready = Promise.withResolvers<void>();
-    }
+    this.#notReady();
     // Nobody may be waiting: keep the rejection from being unhandled.
     this.#ready.promise.catch(() => {});
     this.#ready.reject(error);
