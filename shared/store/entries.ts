@@ -131,6 +131,11 @@ export class Entries {
     return this.#f64[ref + EXPIRES]!;
   }
 
+  /** Sets when the entry expires on the store's clock, 0 for never. */
+  setExpires(ref: number, expires: number): void {
+    this.#f64[ref + EXPIRES] = expires;
+  }
+
   /** Whether the entry has expired at `now`. */
   isExpired(ref: number, now: number): boolean {
     const expires = this.expires(ref);

@@ -5,7 +5,9 @@
  * {@linkcode KeyIndex}, and linked into a recency list through its own
  * header; type URLs are held once in a {@linkcode TypeUrlTable}. The budget
  * counts every byte the store spends: whole chunks (header, key, value,
- * alignment), the index and the type URL table.
+ * alignment), the index, the type URL table and the table of flushed
+ * namespaces (see `namespace_flushes.ts`; the internals are in
+ * `store_base.ts`).
  *
  * A tombstone is a versioned delete: it holds no value, is invisible to
  * reads, and keeps an older write from bringing the key back until it
@@ -13,42 +15,13 @@
  *
  * @module
  */
-import { ResourceExhaustedError } from "../wire/errors.ts";
-import type { AnyValue, ShardCounters } from "../wire/messages.ts";
+import type { ShardCounters } from "../wire/messages.ts";
 import type { ShardWrite, StoredValue } from "../wire/shard.ts";
-import { ALIGN, Arena, MAX_ARENA_BYTES } from "./arena.ts";
-import {
-  checkValueLength,
-  Entries,
-  entryBytes,
-  MAX_TEXT_BYTES,
-} from "./entries.ts";
-import { INITIAL_INDEX_BYTES, KeyIndex } from "./key_index.ts";
-import { INLINE_TYPE_URL, TypeUrlTable } from "./type_urls.ts";
-import { replaces } from "./write_order.ts";
+import { ALIGN } from "./arena.ts";
+import { namespacePrefix } from "./namespace_flushes.ts";
+import { NO_VALUE, StoreBase } from "./store_base.ts";
 
-/** How long a tombstone lasts unless its write says otherwise: longer than any join copy. */
-export const TOMBSTONE_TTL_MS = 10 * 60_000;
-
-/** Options for {@linkcode ShardStore}. */
-export interface ShardStoreOptions {
-  /** The byte budget: entries, index and type URLs. */
-  maxBytes: number;
-  /**
-   * The clock, in milliseconds; tests pass a fake one to expire keys
-   * without sleeping.
-   * @default performance.now
-   */
-  now?: () => number;
-  /**
-   * How long a tombstone lasts when its write gives no TTL.
-   * @default TOMBSTONE_TTL_MS
-   */
-  tombstoneTtlMs?: number;
-}
-
-const NO_VALUE: AnyValue = { typeUrl: "", value: new Uint8Array(0) };
-const utf8Decoder = new TextDecoder();
+export { type ShardStoreOptions, TOMBSTONE_TTL_MS } from "./store_base.ts";
 
 /**
  * One shard's entries: least recently used ones are evicted to keep the
@@ -61,55 +34,17 @@ const utf8Decoder = new TextDecoder();
  * store.get("1:ak"); // { typeUrl: "t", value: Uint8Array [1] }
  * ```
  */
-export class ShardStore {
-  readonly #arena: Arena;
-  readonly #entries: Entries;
-  readonly #index: KeyIndex;
-  readonly #types = new TypeUrlTable(MAX_TEXT_BYTES);
-  readonly #capacity: number;
-  readonly #now: () => number;
-  readonly #tombstoneTtlMs: number;
-  #withTtl = 0;
-  #tombstones = 0;
-  #hits = 0;
-  #misses = 0;
-  #evictions = 0;
-  #expirations = 0;
-
-  /** @param options The byte budget and clock. */
-  constructor(options: ShardStoreOptions) {
-    const { maxBytes } = options;
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
-      throw new RangeError(
-        `Cannot create store: maxBytes must be a positive integer: received ${maxBytes}`,
-      );
-    }
-    if (maxBytes > MAX_ARENA_BYTES - ALIGN) {
-      throw new RangeError(
-        `Cannot create store: one shard holds at most ${
-          MAX_ARENA_BYTES - ALIGN
-        } bytes (use more shards): received ${maxBytes}`,
-      );
-    }
-    this.#capacity = maxBytes;
-    this.#now = options.now ?? (() => performance.now());
-    this.#tombstoneTtlMs = options.tombstoneTtlMs ?? TOMBSTONE_TTL_MS;
-    // One word past the budget: ref 0 is never a chunk.
-    this.#arena = new Arena(ALIGN + Math.floor(maxBytes / ALIGN) * ALIGN);
-    this.#entries = new Entries(this.#arena);
-    this.#index = new KeyIndex(this.#entries, MAX_TEXT_BYTES);
-  }
-
+export class ShardStore extends StoreBase {
   /** Reads a key, counting a hit or a miss; expired keys are misses. */
   get(key: string): StoredValue | undefined {
-    const ref = this.#live(key);
-    if (ref === 0 || this.#entries.isTombstone(ref)) {
-      this.#misses++;
+    const ref = this.live(key);
+    if (ref === 0 || this.entries.isTombstone(ref)) {
+      this.misses++;
       return undefined;
     }
-    this.#hits++;
-    this.#entries.touch(ref);
-    return this.#read(ref);
+    this.hits++;
+    this.entries.touch(ref);
+    return this.read(ref);
   }
 
   /**
@@ -124,8 +59,8 @@ export class ShardStore {
    * than an entry can hold.
    */
   set(write: ShardWrite): number {
-    this.#checkSize(write);
-    return this.#put(write);
+    this.checkSize(write);
+    return this.put(write);
   }
 
   /**
@@ -134,8 +69,8 @@ export class ShardStore {
    * @throws {ResourceExhaustedError} when any entry exceeds the budget.
    */
   setMany(writes: ShardWrite[]): void {
-    for (const write of writes) this.#checkSize(write);
-    for (const write of writes) this.#put(write);
+    for (const write of writes) this.checkSize(write);
+    for (const write of writes) this.put(write);
   }
 
   /**
@@ -144,31 +79,83 @@ export class ShardStore {
    * holds a newer one (then nothing changes and the answer is false).
    */
   delete(key: string, version?: number): boolean {
-    const ref = this.#live(key);
-    const existed = ref !== 0 && !this.#entries.isTombstone(ref);
+    const ref = this.live(key);
+    const existed = ref !== 0 && !this.entries.isTombstone(ref);
     if (version === undefined) {
-      if (ref !== 0) this.#remove(ref);
+      if (ref !== 0) this.remove(ref);
       return existed;
     }
     const write = { key, value: NO_VALUE, ttlMs: 0, version, tombstone: true };
-    this.#checkSize(write);
-    return this.#put(write) === version && existed;
+    this.checkSize(write);
+    return this.put(write) === version && existed;
   }
 
   /** Milliseconds left to live: 0 for no expiry, `undefined` on a miss. */
   ttl(key: string): number | undefined {
-    const ref = this.#live(key);
-    if (ref === 0 || this.#entries.isTombstone(ref)) return undefined;
-    return this.#entries.ttlLeft(ref, this.#now());
+    const ref = this.live(key);
+    if (ref === 0 || this.entries.isTombstone(ref)) return undefined;
+    return this.entries.ttlLeft(ref, this.now());
   }
 
-  /** Drops expired entries, so that counts and bytes are current. */
+  /** Reads a key without counting a hit or a miss or touching its recency. */
+  peek(key: string): StoredValue | undefined {
+    const ref = this.live(key);
+    if (ref === 0 || this.entries.isTombstone(ref)) return undefined;
+    return this.read(ref);
+  }
+
+  /**
+   * Sets a key's time to live without rewriting it (0: no expiry); its
+   * value and version stay. Tells whether the key was there.
+   */
+  touch(key: string, ttlMs: number): boolean {
+    const ref = this.live(key);
+    if (ref === 0 || this.entries.isTombstone(ref)) return false;
+    if (this.entries.expires(ref) !== 0) this.withTtl--;
+    if (ttlMs > 0) this.withTtl++;
+    this.entries.setExpires(ref, ttlMs > 0 ? this.now() + ttlMs : 0);
+    this.entries.touch(ref);
+    return true;
+  }
+
+  /**
+   * Hides every entry of `namespace` whose version is not above `version`,
+   * with no work per entry: one entry in a table of flushed namespaces
+   * (see `namespace_flushes.ts`). The hidden entries stay charged until a
+   * lookup, an eviction or the next {@linkcode purgeExpired} drops them.
+   * When the table is full, that sweep runs first.
+   */
+  flushNamespace(namespace: string, version: number): void {
+    if (this.flushes.full) this.sweepFlushed();
+    this.counts.flushes++;
+    this.flushes.flush(namespacePrefix(namespace), version);
+    while (this.usedBytes() > this.capacity && this.entries.oldest !== 0) {
+      this.evictOldest();
+    }
+  }
+
+  /**
+   * What the store's whole-store passes did: `flushes` counts
+   * {@linkcode flushNamespace} calls, `visited` the entries that passes
+   * over every entry looked at (purge, sweep, {@linkcode writes}),
+   * `flushedAway` the hidden entries dropped so far.
+   */
+  work(): { flushes: number; visited: number; flushedAway: number } {
+    return { ...this.counts };
+  }
+
+  /**
+   * Drops expired entries and the entries flushed namespaces hide, so that
+   * counts and bytes are current.
+   */
   purgeExpired(): void {
-    if (this.#withTtl === 0) return;
-    const now = this.#now();
-    for (let ref = this.#entries.oldest; ref !== 0;) {
-      const newer = this.#entries.newerThan(ref);
-      if (this.#entries.isExpired(ref, now)) this.#expire(ref);
+    if (this.flushes.size !== 0) this.sweepFlushed();
+    if (this.withTtl === 0) return;
+    const now = this.now();
+    for (let ref = this.entries.oldest; ref !== 0;) {
+      const newer = this.entries.newerThan(ref);
+      this.counts.visited++;
+      if (this.entries.isExpired(ref, now)) this.expire(ref);
       ref = newer;
     }
   }
@@ -180,19 +167,18 @@ export class ShardStore {
    * in between.
    */
   *writes(): Generator<ShardWrite> {
-    const now = this.#now();
-    const entries = this.#entries;
+    const now = this.now();
+    const entries = this.entries;
     for (let ref = entries.oldest; ref !== 0;) {
       const newer = entries.newerThan(ref);
-      if (!this.#entries.isExpired(ref, now)) {
-        const { typeUrl, value, version } = this.#read(ref);
-        const start = entries.keyStart(ref);
+      this.counts.visited++;
+      const key = this.keyOf(ref);
+      if (!entries.isExpired(ref, now) && !this.hidden(ref, key)) {
+        const { typeUrl, value, version } = this.read(ref);
         const write: ShardWrite = {
-          key: utf8Decoder.decode(
-            entries.u8.subarray(start, start + entries.keyLength(ref)),
-          ),
+          key,
           value: { typeUrl, value },
-          ttlMs: this.#entries.ttlLeft(ref, now),
+          ttlMs: this.entries.ttlLeft(ref, now),
           version,
         };
         if (entries.isTombstone(ref)) write.tombstone = true;
@@ -208,188 +194,15 @@ export class ShardStore {
    */
   stats(): ShardCounters {
     return {
-      items: this.#index.size - this.#tombstones,
-      bytes: this.#usedBytes(),
-      capacityBytes: this.#capacity,
-      hits: this.#hits,
-      misses: this.#misses,
-      evictions: this.#evictions,
-      expirations: this.#expirations,
-      indexBytes: this.#index.byteLength,
-      arenaBytes: this.#arena.peakTop - ALIGN,
+      items: this.index.size - this.tombstones,
+      bytes: this.usedBytes(),
+      capacityBytes: this.capacity,
+      hits: this.hits,
+      misses: this.misses,
+      evictions: this.evictions,
+      expirations: this.expirations,
+      indexBytes: this.index.byteLength,
+      arenaBytes: this.arena.peakTop - ALIGN,
     };
-  }
-
-  #usedBytes(): number {
-    return this.#arena.usedBytes + this.#index.byteLength +
-      this.#types.byteLength;
-  }
-
-  #checkSize(write: ShardWrite): void {
-    const value = write.tombstone ? NO_VALUE : write.value;
-    checkValueLength(value.value.byteLength);
-    const keyLength = this.#index.key.encode(write.key);
-    const url = this.#types.plan(value.typeUrl);
-    const size = entryBytes(
-      keyLength,
-      value.value.byteLength,
-      url.interned ? undefined : url.length,
-    ) + url.charge;
-    const room = this.#capacity - INITIAL_INDEX_BYTES;
-    if (size > room) {
-      throw new ResourceExhaustedError(
-        `entry is ${size} bytes with its header: a shard holds at most ${room}`,
-      );
-    }
-  }
-
-  #put(write: ShardWrite): number {
-    const old = this.#index.find(write.key);
-    const tombstone = write.tombstone === true;
-    const any = tombstone ? NO_VALUE : write.value;
-    if (old !== 0) {
-      if (
-        write.version !== undefined && !this.#isNewer(write.version, any, old)
-      ) {
-        return this.#entries.version(old);
-      }
-      this.#remove(old);
-    }
-    const key = this.#index.key;
-    const keyLength = key.length;
-    const url = this.#types.plan(any.typeUrl);
-    const size = entryBytes(
-      keyLength,
-      any.value.byteLength,
-      url.interned ? undefined : url.length,
-    );
-    const ref = this.#allocate(size, url.charge);
-    // After evictions, which may have let the URL go: acquire it now.
-    const typeId = url.interned
-      ? this.#types.acquire(any.typeUrl)
-      : INLINE_TYPE_URL;
-    const ttlMs = write.ttlMs > 0
-      ? write.ttlMs
-      : tombstone
-      ? this.#tombstoneTtlMs
-      : 0;
-    const entries = this.#entries;
-    entries.write(ref, {
-      hash: this.#index.hash,
-      version: write.version ?? 0,
-      expires: ttlMs > 0 ? this.#now() + ttlMs : 0,
-      keyLength,
-      typeId,
-      valueLength: any.value.byteLength,
-      tombstone,
-    });
-    if (ttlMs > 0) this.#withTtl++;
-    if (tombstone) this.#tombstones++;
-    entries.u8.set(key.view(), entries.keyStart(ref));
-    const valueStart = url.interned
-      ? entries.keyStart(ref) + keyLength
-      : entries.writeInlineTypeUrl(ref, this.#types.utf8.view());
-    entries.u8.set(any.value, valueStart);
-    entries.linkNewest(ref);
-    this.#index.insert(ref);
-    // A type URL that evictions dropped and this write added again was
-    // not in the reckoning: make room for it too.
-    while (this.#usedBytes() > this.#capacity && entries.oldest !== ref) {
-      this.#evictOldest();
-    }
-    return write.version ?? 0;
-  }
-
-  /**
-   * A chunk of `size` bytes, evicting the oldest entries until the chunks,
-   * the index (as it will be after one more insertion), the type URLs
-   * (with `extra` more) and the new chunk fit the budget, and a free chunk
-   * or untouched memory can hold it.
-   */
-  #allocate(size: number, extra: number): number {
-    for (;;) {
-      const index = this.#index.bytesAfterInsert();
-      const others = index + this.#types.byteLength + extra;
-      if (this.#arena.usedBytes + others + size <= this.#capacity) {
-        // Untouched memory is taken only up to what the rest leaves.
-        const ref = this.#arena.allocate(size, ALIGN + this.#capacity - others);
-        if (ref !== 0) return ref;
-      }
-      if (this.#entries.oldest === 0) {
-        // Empty, yet no room: only a grown index can be in the way.
-        this.#index.shrink();
-        const ref = this.#arena.allocate(size, this.#arena.byteLength);
-        if (ref === 0) throw new Error(`no room for ${size} bytes when empty`);
-        return ref;
-      }
-      this.#evictOldest();
-    }
-  }
-
-  #evictOldest(): void {
-    const oldest = this.#entries.oldest;
-    if (this.#entries.isExpired(oldest, this.#now())) this.#expire(oldest);
-    else {
-      if (!this.#entries.isTombstone(oldest)) this.#evictions++;
-      this.#remove(oldest);
-    }
-  }
-
-  /** Whether a write replaces entry `ref` (see `write_order.ts`). */
-  #isNewer(version: number, value: AnyValue, ref: number): boolean {
-    this.#types.utf8.encode(value.typeUrl);
-    return replaces(
-      { version, typeUrl: this.#types.utf8.view(), value: value.value },
-      {
-        version: this.#entries.version(ref),
-        typeUrl: this.#typeUrlBytes(ref),
-        value: this.#entries.value(ref),
-      },
-    );
-  }
-
-  /** The live entry of `key` (expired ones are dropped on sight), or 0. */
-  #live(key: string): number {
-    const ref = this.#index.find(key);
-    if (ref === 0) return 0;
-    if (this.#entries.isExpired(ref, this.#now())) {
-      this.#expire(ref);
-      return 0;
-    }
-    return ref;
-  }
-
-  #expire(ref: number): void {
-    if (!this.#entries.isTombstone(ref)) this.#expirations++;
-    this.#remove(ref);
-  }
-
-  /** Unlinks, unindexes and frees an entry, and lets go of its type URL. */
-  #remove(ref: number): void {
-    const entries = this.#entries;
-    this.#index.remove(ref);
-    if (entries.expires(ref) !== 0) this.#withTtl--;
-    if (entries.isTombstone(ref)) this.#tombstones--;
-    const typeId = entries.typeId(ref);
-    if (typeId !== INLINE_TYPE_URL) this.#types.release(typeId);
-    entries.unlink(ref);
-    this.#arena.release(ref);
-  }
-
-  #read(ref: number): StoredValue {
-    const typeId = this.#entries.typeId(ref);
-    const typeUrl = typeId === INLINE_TYPE_URL
-      ? utf8Decoder.decode(this.#entries.inlineTypeUrl(ref))
-      : this.#types.textOf(typeId);
-    const value = this.#entries.value(ref).slice();
-    const version = this.#entries.version(ref);
-    return version === 0 ? { typeUrl, value } : { typeUrl, value, version };
-  }
-
-  #typeUrlBytes(ref: number): Uint8Array {
-    const typeId = this.#entries.typeId(ref);
-    return typeId === INLINE_TYPE_URL
-      ? this.#entries.inlineTypeUrl(ref)
-      : this.#types.bytesOf(typeId);
   }
 }
