@@ -8,8 +8,14 @@
  */
 import { Batcher } from "./batcher.ts";
 import { GanacheError } from "../wire/errors.ts";
-import type { Shard, ShardWrite } from "../wire/shard.ts";
-import type { AnyValue, ShardCounters } from "../wire/messages.ts";
+import type {
+  CacheOpsShard,
+  SetCondition,
+  Shard,
+  ShardWrite,
+  StoredValue,
+} from "../wire/shard.ts";
+import type { ShardCounters } from "../wire/messages.ts";
 import { packWriteValues } from "./value_packing.ts";
 import {
   type BatchMessage,
@@ -54,7 +60,7 @@ export class Exchange {
 }
 
 /** The shard operations, over whatever posts a batch. */
-export abstract class BatchedShard implements Shard {
+export abstract class BatchedShard implements Shard, CacheOpsShard {
   /** Always `worker`: the data lives in a local shard worker. */
   readonly location = "worker";
   /** How many times the shard's worker was replaced after a crash. */
@@ -68,12 +74,12 @@ export abstract class BatchedShard implements Shard {
   abstract close(): Promise<void>;
 
   /** See {@linkcode Shard.get}. */
-  async get(key: string): Promise<AnyValue | undefined> {
+  async get(key: string): Promise<StoredValue | undefined> {
     return (await this.#call({ op: "get", key })) ?? undefined;
   }
 
   /** See {@linkcode Shard.getMany}. */
-  async getMany(keys: string[]): Promise<(AnyValue | undefined)[]> {
+  async getMany(keys: string[]): Promise<(StoredValue | undefined)[]> {
     const values = await this.#call({ op: "getMany", keys });
     return values.map((value) => value ?? undefined);
   }
@@ -97,6 +103,31 @@ export abstract class BatchedShard implements Shard {
   async ttl(key: string): Promise<number | undefined> {
     const left = await this.#call({ op: "ttl", key });
     return left < 0 ? undefined : left;
+  }
+
+  /** See {@linkcode CacheOpsShard.setIf}. */
+  setIf(write: ShardWrite, condition: SetCondition): Promise<number> {
+    return this.#call({ op: "setIf", write, condition });
+  }
+
+  /** See {@linkcode CacheOpsShard.increment}. */
+  increment(key: string, delta: bigint, ttlMs: number): Promise<bigint> {
+    return this.#call({ op: "increment", key, delta, ttlMs });
+  }
+
+  /** See {@linkcode CacheOpsShard.touch}. */
+  touch(key: string, ttlMs: number): Promise<boolean> {
+    return this.#call({ op: "touch", key, ttlMs });
+  }
+
+  /** See {@linkcode CacheOpsShard.deleteMany}. */
+  deleteMany(keys: string[]): Promise<boolean[]> {
+    return this.#call({ op: "deleteMany", keys });
+  }
+
+  /** See {@linkcode CacheOpsShard.flushNamespace}. */
+  async flushNamespace(namespace: string): Promise<void> {
+    await this.#call({ op: "flush", namespace });
   }
 
   /** See {@linkcode Shard.stats}. */

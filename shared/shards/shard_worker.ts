@@ -8,6 +8,7 @@
 import { GanacheError, Status } from "../wire/errors.ts";
 import { logger, setLogFormat, setLogLevel } from "../ops/log.ts";
 import { ShardStore } from "../store/store.ts";
+import { CacheOps } from "./cache_ops.ts";
 import { releaseWriteValues } from "./value_packing.ts";
 import type {
   BatchMessage,
@@ -21,9 +22,10 @@ const log = logger("shard_worker");
 /** How often expired entries are dropped, in milliseconds. */
 const PURGE_INTERVAL_MS = 1000;
 
-let store: ShardStore | undefined;
+let ops: CacheOps | undefined;
 
-function apply(store: ShardStore, op: ShardOp): OpResult {
+function apply(ops: CacheOps, op: ShardOp): OpResult {
+  const store = ops.store;
   try {
     switch (op.op) {
       case "get":
@@ -31,10 +33,21 @@ function apply(store: ShardStore, op: ShardOp): OpResult {
       case "getMany":
         return op.keys.map((key) => store.get(key) ?? null);
       case "set":
-        store.set(op.write);
+        ops.set(op.write);
         return null;
       case "setMany":
-        store.setMany(op.writes);
+        ops.setMany(op.writes);
+        return null;
+      case "setIf":
+        return ops.setIf(op.write, op.condition);
+      case "increment":
+        return ops.increment(op.key, op.delta, op.ttlMs);
+      case "touch":
+        return store.touch(op.key, op.ttlMs);
+      case "deleteMany":
+        return ops.deleteMany(op.keys);
+      case "flush":
+        ops.flushNamespace(op.namespace);
         return null;
       case "delete":
         return store.delete(op.key);
@@ -69,8 +82,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   if (message.kind === "init") {
     setLogLevel(message.logLevel);
     setLogFormat(message.logFormat);
-    store = new ShardStore({ maxBytes: message.maxBytes });
-    const shardStore = store;
+    const shardStore = new ShardStore({ maxBytes: message.maxBytes });
+    ops = new CacheOps(shardStore);
     setInterval(() => shardStore.purgeExpired(), PURGE_INTERVAL_MS);
     log.debug(`ready with ${message.maxBytes} bytes`);
     post({ kind: "ready" });
@@ -87,8 +100,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
 };
 
 function answer(batch: BatchMessage): FromWorker {
-  if (store === undefined) throw new Error("batch before init");
-  const current = store;
+  if (ops === undefined) throw new Error("batch before init");
+  const current = ops;
   const results = batch.ops.map((op) => apply(current, op));
   releaseWriteValues(batch.ops);
   return { kind: "results", id: batch.id, results };

@@ -20,8 +20,9 @@ import type { ShardOp } from "./worker_protocol.ts";
 export function packWriteValues(ops: ShardOp[]): ArrayBuffer | undefined {
   let total = 0;
   for (const op of ops) {
-    if (op.op === "set") total += op.write.value.value.byteLength;
-    else if (op.op === "setMany") {
+    if (op.op === "set" || op.op === "setIf") {
+      total += op.write.value.value.byteLength;
+    } else if (op.op === "setMany") {
       for (const write of op.writes) total += write.value.value.byteLength;
     }
   }
@@ -38,6 +39,7 @@ export function packWriteValues(ops: ShardOp[]): ArrayBuffer | undefined {
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
     if (op.op === "set") ops[i] = { op: "set", write: place(op.write) };
+    else if (op.op === "setIf") ops[i] = { ...op, write: place(op.write) };
     else if (op.op === "setMany") {
       ops[i] = { op: "setMany", writes: op.writes.map(place) };
     }
@@ -53,7 +55,7 @@ export function packWriteValues(ops: ShardOp[]): ArrayBuffer | undefined {
  */
 export function releaseWriteValues(ops: ShardOp[]): void {
   for (const op of ops) {
-    const write = op.op === "set"
+    const write = op.op === "set" || op.op === "setIf"
       ? op.write
       : op.op === "setMany"
       ? op.writes[0]

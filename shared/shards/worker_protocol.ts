@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { ShardWrite } from "../wire/shard.ts";
-import type { AnyValue, ShardCounters } from "../wire/messages.ts";
+import type { SetCondition, ShardWrite, StoredValue } from "../wire/shard.ts";
+import type { ShardCounters } from "../wire/messages.ts";
 import type { LogFormat, LogLevel } from "../ops/log.ts";
 
 /** One operation on a shard's store. */
@@ -19,14 +19,19 @@ export type ShardOp =
   | { op: "setMany"; writes: ShardWrite[] }
   | { op: "delete"; key: string }
   | { op: "ttl"; key: string }
-  | { op: "stats" };
+  | { op: "stats" }
+  | { op: "setIf"; write: ShardWrite; condition: SetCondition }
+  | { op: "increment"; key: string; delta: bigint; ttlMs: number }
+  | { op: "touch"; key: string; ttlMs: number }
+  | { op: "deleteMany"; keys: string[] }
+  | { op: "flush"; namespace: string };
 
 /** What each operation answers with, by its `op`. */
 export interface ShardOpResults {
-  /** The value, or `null` on a miss. */
-  get: AnyValue | null;
+  /** The value and its version, or `null` on a miss. */
+  get: StoredValue | null;
   /** One slot per key; `null` on a miss. */
-  getMany: (AnyValue | null)[];
+  getMany: (StoredValue | null)[];
   /** Nothing. */
   set: null;
   /** Nothing. */
@@ -37,6 +42,16 @@ export interface ShardOpResults {
   ttl: number;
   /** The store's counters. */
   stats: ShardCounters;
+  /** The version written. */
+  setIf: number;
+  /** The counter's new value. */
+  increment: bigint;
+  /** Whether the key was there. */
+  touch: boolean;
+  /** Per key, whether it was there. */
+  deleteMany: boolean[];
+  /** Nothing. */
+  flush: null;
 }
 
 /** An operation that failed, with the gRPC status code it maps to. */

@@ -18,8 +18,13 @@ export const Status = {
   OK: 0,
   NOT_FOUND: 5,
   INVALID_ARGUMENT: 3,
+  ALREADY_EXISTS: 6,
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
 } as const;
@@ -90,6 +95,46 @@ export class UnavailableError extends GanacheError {
   constructor(message: string) {
     super(Status.UNAVAILABLE, message);
     this.name = "UnavailableError";
+  }
+}
+
+/** A conditional write found the key present (ALREADY_EXISTS). */
+export class AlreadyExistsError extends GanacheError {
+  /** @param message What was there. */
+  constructor(message: string) {
+    super(Status.ALREADY_EXISTS, message);
+  }
+}
+
+/** The key holds something the operation cannot work on (FAILED_PRECONDITION). */
+export class FailedPreconditionError extends GanacheError {
+  /** @param message What the key holds and what was expected. */
+  constructor(message: string) {
+    super(Status.FAILED_PRECONDITION, message);
+  }
+}
+
+/** A compare-and-set found another version (ABORTED). */
+export class AbortedError extends GanacheError {
+  /** @param message The versions expected and held. */
+  constructor(message: string) {
+    super(Status.ABORTED, message);
+  }
+}
+
+/** A result past its type's range, e.g. an int64 overflow (OUT_OF_RANGE). */
+export class OutOfRangeError extends GanacheError {
+  /** @param message The result and the range. */
+  constructor(message: string) {
+    super(Status.OUT_OF_RANGE, message);
+  }
+}
+
+/** An operation this kind of server does not offer (UNIMPLEMENTED). */
+export class UnimplementedError extends GanacheError {
+  /** @param message What is not offered, and where it is. */
+  constructor(message: string) {
+    super(Status.UNIMPLEMENTED, message);
   }
 }
 

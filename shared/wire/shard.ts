@@ -33,16 +33,24 @@ export interface StoredValue extends AnyValue {
   version?: number;
 }
 
+/** What a conditional write requires of the key it writes. */
+export interface SetCondition {
+  /** The key must be absent (else ALREADY_EXISTS). */
+  onlyIfAbsent: boolean;
+  /** The key must hold this version, 0 for absent (else ABORTED). */
+  ifVersion?: number;
+}
+
 /** A holder of part of the key space. Every method may reject with a `GanacheError`. */
 export interface Shard {
   /** Where the shard lives, for Stats and logs (e.g. `worker`). */
   readonly location: string;
   /** How many times the shard was restarted after a crash. */
   readonly restarts: number;
-  /** Reads one key; `undefined` on a miss. */
-  get(key: string): Promise<AnyValue | undefined>;
+  /** Reads one key (with its version, where it has one); `undefined` on a miss. */
+  get(key: string): Promise<StoredValue | undefined>;
   /** Reads many keys; the result has one slot per key, in order. */
-  getMany(keys: string[]): Promise<(AnyValue | undefined)[]>;
+  getMany(keys: string[]): Promise<(StoredValue | undefined)[]>;
   /** Writes one key. */
   set(write: ShardWrite): Promise<void>;
   /** Writes many keys, in order. */
@@ -55,4 +63,27 @@ export interface Shard {
   stats(): Promise<ShardCounters>;
   /** Stops the shard; pending calls reject. */
   close(): Promise<void>;
+}
+
+/**
+ * The read-modify-write operations of a shard (see
+ * `shared/shards/cache_ops.ts`), each atomic per key. Every method may
+ * reject with a `GanacheError`.
+ */
+export interface CacheOpsShard {
+  /** Writes a key if `condition` holds; resolves with its new version. */
+  setIf(write: ShardWrite, condition: SetCondition): Promise<number>;
+  /** Adds `delta` to a key's int64 and resolves with the sum. */
+  increment(key: string, delta: bigint, ttlMs: number): Promise<bigint>;
+  /** Sets a key's time to live (0: none); resolves with whether it was there. */
+  touch(key: string, ttlMs: number): Promise<boolean>;
+  /** Removes keys; per key, whether it was there. */
+  deleteMany(keys: string[]): Promise<boolean[]>;
+  /** Hides every key of a namespace written so far. */
+  flushNamespace(namespace: string): Promise<void>;
+}
+
+/** Whether a shard offers the {@linkcode CacheOpsShard} operations. */
+export function hasCacheOps(shard: Shard): shard is Shard & CacheOpsShard {
+  return typeof (shard as Partial<CacheOpsShard>).increment === "function";
 }
