@@ -6,6 +6,11 @@
  */
 import assert from "node:assert/strict";
 
+// `deno task test` sets INIT_CWD for the whole suite, and `deno task` keeps
+// an INIT_CWD it inherits: children started in other folders would resolve
+// their relative paths from the repository instead of from where they run.
+Deno.env.delete("INIT_CWD");
+
 /** The repository root. */
 export const ROOT = new URL("..", import.meta.url).pathname;
 
