@@ -59,6 +59,7 @@ import { Metrics, serveMetrics } from "../shared/ops/metrics.ts";
 import { serveUntilSignal } from "../shared/ops/signals.ts";
 import { GANACHE_VERSION } from "../shared/ops/version.ts";
 import { ShardStore } from "../shared/store/store.ts";
+import { streamCall } from "../shared/wire/call.ts";
 import type { EntriesResponse } from "../shared/wire/messages.ts";
 import { HEALTH_SERVICE, SHARD_SERVICE } from "../shared/wire/services.ts";
 import { SHARD_SERVER_DEFINITION } from "../shared/cluster/shard_codec.ts";
@@ -384,9 +385,7 @@ async function copyFromPeer(
     try {
       let copied = 0, skipped = 0;
       await new Promise<void>((resolve, reject) => {
-        const stream = (client as unknown as {
-          Dump(request: object): grpc.ClientReadableStream<EntriesResponse>;
-        }).Dump({});
+        const stream = streamCall<EntriesResponse>(client, "Dump", {});
         stream.on("data", ({ entries }: EntriesResponse) => {
           for (const entry of entries) {
             try {

@@ -16,6 +16,7 @@ import {
   readTlsFiles,
   tlsChannelOptions,
 } from "../shared/frontend/tls.ts";
+import { unaryCall } from "../shared/wire/call.ts";
 import type { ShardCounters } from "../shared/wire/messages.ts";
 import { SHARD_SERVICE } from "../shared/wire/services.ts";
 
@@ -74,19 +75,9 @@ export async function run(options: ShardsOptions): Promise<number> {
         credentials,
         tlsChannelOptions(r.address),
       );
-      const stats = await new Promise<ShardCounters | undefined>((resolve) =>
-        (client as unknown as {
-          Stats(
-            request: object,
-            options: grpc.CallOptions,
-            callback: (error: unknown, response: ShardCounters) => void,
-          ): void;
-        }).Stats(
-          {},
-          { deadline: Date.now() + STATS_TIMEOUT_MS },
-          (error, response) => resolve(error ? undefined : response),
-        )
-      );
+      const stats = await unaryCall<ShardCounters>(client, "Stats", {}, {
+        deadline: Date.now() + STATS_TIMEOUT_MS,
+      }).catch(() => undefined);
       client.close();
       return [
         String(r.shard),

@@ -34,6 +34,7 @@ import {
   encodeJSON,
   encodeString,
 } from "./wire/values.ts";
+import { unaryCall } from "./wire/call.ts";
 import { CFE_SERVICE, HEALTH_SERVICE } from "./wire/services.ts";
 import type {
   AnyValue,
@@ -129,14 +130,6 @@ export interface MultiSetItem extends SetOptions {
   value: AnyValue;
 }
 
-type Callback<T> = (error: grpc.ServiceError | null, response: T) => void;
-type Method = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: Callback<unknown>,
-) => grpc.ClientUnaryCall;
-
 const CfeClient = grpc.makeGenericClientConstructor(CFE_SERVICE, "CFE");
 const HealthClient = grpc.makeGenericClientConstructor(
   HEALTH_SERVICE,
@@ -218,15 +211,8 @@ export class GanacheClient {
     method: string,
     request: unknown,
   ): Promise<T> {
-    const fn = (client as unknown as Record<string, Method>)[method]!;
-    return new Promise<T>((resolve, reject) => {
-      fn.call(
-        client,
-        request,
-        new grpc.Metadata(),
-        { deadline: Date.now() + this.#timeoutMs },
-        (error, response) => error ? reject(error) : resolve(response as T),
-      );
+    return unaryCall<T>(client, method, request, {
+      deadline: Date.now() + this.#timeoutMs,
     });
   }
 }

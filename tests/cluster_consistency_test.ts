@@ -14,6 +14,7 @@ import {
   tlsChannelOptions,
 } from "../shared/frontend/tls.ts";
 import { SHARD_SERVICE } from "../shared/wire/services.ts";
+import { unaryCall } from "../shared/wire/call.ts";
 import { Cluster } from "./cluster.ts";
 import { statusOf } from "./helpers.ts";
 
@@ -321,20 +322,12 @@ Deno.test("a shard answers each entry of a Write on its own, and refuses keys of
     s0.address,
     clientCredentials(await readTlsFiles(cluster.certs, "cfe")),
     tlsChannelOptions(s0.address),
-  ) as unknown as {
-    Write(
-      request: object,
-      callback: (error: grpc.ServiceError | null, response: unknown) => void,
-    ): void;
-  };
+  );
   const write = (entries: object[]) =>
-    new Promise<{ results: { code: number; version: number }[] }>(
-      (resolve, reject) =>
-        client.Write(
-          { entries },
-          (error, response) =>
-            error ? reject(error) : resolve(response as never),
-        ),
+    unaryCall<{ results: { code: number; version: number }[] }>(
+      client,
+      "Write",
+      { entries },
     );
   try {
     const mine = keys(50).map((k) => cacheKey("own", k)).filter((k) =>

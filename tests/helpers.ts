@@ -123,26 +123,37 @@ export function assertAny(
  * Sends raw request bytes to a method with the given credentials and
  * resolves with the gRPC status code of the answer (0 for OK).
  */
-export function rawCallStatus(
+export async function rawCallStatus(
   address: string,
   credentials: grpc.ChannelCredentials,
   path: string,
   body: Uint8Array,
 ): Promise<number> {
+  return (await rawCall(address, credentials, path, body)).code;
+}
+
+/** Like {@linkcode rawCallStatus}, with the status details too. */
+export function rawCall(
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  path: string,
+  body: Uint8Array,
+): Promise<{ code: number; details: string }> {
   const client = new grpc.Client(
     address,
     credentials,
     tlsChannelOptions(address),
   );
   const identity = (bytes: Buffer) => bytes;
-  return new Promise<number>((resolve) =>
+  return new Promise<{ code: number; details: string }>((resolve) =>
     client.makeUnaryRequest(
       path,
       identity,
       identity,
       Buffer.from(body),
       { deadline: Date.now() + 5000 },
-      (error) => resolve(error?.code ?? 0),
+      (error) =>
+        resolve({ code: error?.code ?? 0, details: error?.details ?? "" }),
     )
   ).finally(() => client.close());
 }

@@ -10,6 +10,7 @@ import {
 import { startTestService, statusOf } from "./helpers.ts";
 import { cacheKey } from "../shared/wire/cache_key.ts";
 import { holdSlow } from "./fixtures/slow_channel.ts";
+import { streamCall } from "../shared/wire/call.ts";
 
 const SLOW_WORKER = new URL("./fixtures/slow_shard_worker.ts", import.meta.url);
 
@@ -48,9 +49,9 @@ Deno.test("health Watch reports SERVING, then NOT_SERVING when shutdown starts",
   const seen: string[] = [];
   let closing: Promise<void> | undefined;
   try {
-    const stream = (health as unknown as {
-      Watch(request: unknown): grpc.ClientReadableStream<{ status: string }>;
-    }).Watch({ service: "" });
+    const stream = streamCall<{ status: string }>(health, "Watch", {
+      service: "",
+    });
     const ended = new Promise<void>((resolve) => {
       stream.on("data", (message) => {
         seen.push(message.status);

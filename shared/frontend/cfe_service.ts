@@ -8,19 +8,12 @@
 import type * as grpc from "@grpc/grpc-js";
 import { type Acl, authorize, authorizeAny } from "./acl.ts";
 import { cacheKey } from "../wire/cache_key.ts";
-import {
-  InvalidArgumentError,
-  NotFoundError,
-  Status,
-  type StatusObject,
-  toServiceError,
-} from "../wire/errors.ts";
+import { NotFoundError } from "../wire/errors.ts";
 import type { Metrics } from "../ops/metrics.ts";
-import { inSpan, traceparentOf, TRACING } from "../ops/tracing.ts";
 import { checkBatch, checkKey, checkTtl, checkValue } from "../wire/limits.ts";
 import type { Router } from "../shards/router.ts";
 import type { ShardWrite } from "../wire/shard.ts";
-import { MalformedRequest } from "../wire/services.ts";
+import { unaryHandler } from "./unary.ts";
 import type {
   DeleteRequest,
   DeleteResponse,
@@ -54,52 +47,13 @@ type Handler<Req, Res> = (
 /** The service name requests are counted under. */
 const SERVICE = "ganache.cfe.CFE";
 
-/**
- * Adapts an async handler to grpc-js: the one place where a thrown error
- * becomes a gRPC status, and where requests are counted.
- */
+/** A `ganache.cfe.CFE` method (see {@linkcode unaryHandler}). */
 function unary<Req, Res>(
   method: string,
   metrics: Metrics | undefined,
-  handler: Handler<Req, Res>,
-) {
-  return (
-    call: grpc.ServerUnaryCall<Req, Res>,
-    callback: grpc.sendUnaryData<Res>,
-  ) => {
-    const started = performance.now();
-    const answer = (error: StatusObject | null, response?: Res) => {
-      metrics?.observe(
-        SERVICE,
-        method,
-        error?.code ?? Status.OK,
-        (performance.now() - started) / 1000,
-      );
-      if (error) callback(error);
-      else callback(null, response);
-    };
-    if ((call.request as unknown) instanceof MalformedRequest) {
-      const reason = (call.request as unknown as MalformedRequest).reason;
-      answer(
-        toServiceError(
-          new InvalidArgumentError(`malformed request: ${reason}`),
-        ),
-      );
-      return;
-    }
-    const running = TRACING
-      ? inSpan(
-        `${SERVICE}/${method}`,
-        "server",
-        traceparentOf(call.metadata),
-        () => handler(call),
-      )
-      : handler(call);
-    running.then(
-      (response) => answer(null, response),
-      (error) => answer(toServiceError(error)),
-    );
-  };
+  handle: Handler<Req, Res>,
+): grpc.handleUnaryCall<Req, Res> {
+  return unaryHandler({ service: SERVICE, method, metrics, handle });
 }
 
 /** Builds the `ganache.cfe.CFE` handlers. */

@@ -6,7 +6,8 @@
  * its gRPC server (`grpc_server.ts`) and the listener in front of it with
  * the connection limits (`listener.ts`, `connection_flags.ts`,
  * `connection_metrics.ts`), the `ganache.cfe.CFE` handlers
- * (`cfe_service.ts`), the health service (`health.ts`), TLS, certificates
+ * (`cfe_service.ts`) and the request wrapper both services use
+ * (`unary.ts`), the health service (`health.ts`), TLS, certificates
  * and the ACL (`tls.ts`, `certs.ts`, `acl.ts`), the flags of a frontend
  * (`frontend_flags.ts`), and the extra frontend threads of `start`
  * (`frontend_threads.ts`, `frontend_thread.ts` and their protocol).

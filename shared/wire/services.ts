@@ -16,7 +16,28 @@ import * as protoLoader from "@grpc/proto-loader";
 import type * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 import { DESCRIPTOR } from "./generated/descriptor.ts";
+import { InvalidArgumentError } from "./errors.ts";
 import { requestTypeOf, utf8Check } from "./utf8.ts";
+
+// protobufjs reads a request that grpc-js hands it as a Buffer with its
+// BufferReader, whose `string` cuts a field that claims more bytes than the
+// message holds at the message's end instead of failing (its Uint8Array
+// reader throws). A truncated request would decode as a shorter one, so the
+// Buffer reader is made to fail the same way.
+const readString = protobuf.BufferReader.prototype.string;
+protobuf.BufferReader.prototype.string = function (
+  this: protobuf.BufferReader,
+): string {
+  const start = this.pos;
+  const length = this.uint32();
+  if (this.pos + length > this.len) {
+    throw new RangeError(
+      `index out of range: ${this.pos} + ${length} > ${this.len}`,
+    );
+  }
+  this.pos = start;
+  return readString.call(this);
+};
 
 /** How messages map to JavaScript: camelCase fields, uint64 as number. */
 const LOADER_OPTIONS: protoLoader.Options = {
@@ -41,14 +62,33 @@ export const CFE_SERVICE =
  * A request that could not be decoded. grpc-js answers INTERNAL when a
  * deserializer throws; the server definition hands this to the handler
  * instead, so that it can answer INVALID_ARGUMENT.
+ *
+ * The caller is told "malformed request", with a reason only when it is
+ * ours to give (a field that is not UTF-8); the decoder's own words
+ * (protobufjs internals: offsets, buffer lengths) are kept for the log.
  */
 export class MalformedRequest {
-  /** What the decoder said. */
-  readonly reason: string;
+  /** What the caller may be told, if anything beyond "malformed request". */
+  readonly reason: string | undefined;
+  /** What went wrong, for the server's log. */
+  readonly detail: string;
 
-  /** @param reason What the decoder said. */
-  constructor(reason: string) {
+  /**
+   * @param detail What went wrong, for the log.
+   * @param reason What the caller may be told.
+   */
+  constructor(detail: string, reason?: string) {
+    this.detail = detail;
     this.reason = reason;
+  }
+
+  /** The INVALID_ARGUMENT error the caller gets. */
+  toError(): InvalidArgumentError {
+    return new InvalidArgumentError(
+      this.reason === undefined
+        ? "malformed request"
+        : `malformed request: ${this.reason}`,
+    );
   }
 }
 
@@ -68,11 +108,14 @@ function tolerant(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
           try {
             const request = method.requestDeserialize(bytes as never);
             const invalid = check(request, bytes);
-            return invalid === undefined
-              ? request
-              : new MalformedRequest(`${invalid} is not valid UTF-8`);
+            return invalid === undefined ? request : new MalformedRequest(
+              `${invalid} is not valid UTF-8`,
+              `${invalid} is not valid UTF-8`,
+            );
           } catch (error) {
-            return new MalformedRequest((error as Error).message);
+            return new MalformedRequest(
+              `${requestTypeOf(method.path)}: ${(error as Error).message}`,
+            );
           }
         },
       }];
