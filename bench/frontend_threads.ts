@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { ensureDevCerts } from "../shared/frontend/certs.ts";
 import { encodeBytes } from "../shared/wire/values.ts";
 import { PROTO_ROOT } from "../shared/wire/services.ts";
-import { freePort } from "../tests/etcd_server.ts";
+import { freePort } from "./load_process.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

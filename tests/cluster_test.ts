@@ -13,7 +13,6 @@ import {
 import { SHARD_SERVICE } from "../shared/wire/services.ts";
 import { unaryCall } from "../shared/wire/call.ts";
 import { Cluster } from "./cluster.ts";
-import { freePort } from "./etcd_server.ts";
 
 const keys = (n: number) => Array.from({ length: n }, (_, i) => `key-${i}`);
 
@@ -100,6 +99,7 @@ Deno.test("SIGKILL of one replica of a 2-replica shard loses no key and fails no
         } catch {
           failures++;
         }
+        // Measured for the README's failover gap, never asserted.
         if (killed) longest = Math.max(longest, performance.now() - started);
       }),
     );
@@ -124,8 +124,9 @@ Deno.test("SIGTERM deregisters at once", async () => {
 
 Deno.test("a replica restarted on the same address is routed to again", async () => {
   await using cluster = await Cluster.start();
-  const port = String(freePort());
-  const a = await cluster.shard(["--shards", "1", "--port", port]);
+  const a = await cluster.shard(["--shards", "1"]);
+  // Restarted on the port it bound (port 0) and reported.
+  const port = a.address.split(":")[1]!;
   const b = await cluster.shard();
   const cfe = await cluster.cfe();
   const ns = cfe.client.namespace("restart");
@@ -133,28 +134,23 @@ Deno.test("a replica restarted on the same address is routed to again", async ()
   a.process.kill("SIGKILL");
   assert.equal(await ns.getString("k"), "v"); // served by b
   await a.process.exited;
+  const before = cfe.process.lines.length;
   const again = await cluster.shard(["--port", port]);
   assert.equal(again.address, a.address);
   await again.process.waitFor(/copied 1 entries from /);
+  // The frontend reads from it once it has seen it ready (a new line).
+  const address = a.address.replaceAll(".", "\\.");
   await cfe.process.waitFor(
     new RegExp(
-      `replica ${a.address.replaceAll(".", "\\.")} (re-registered|joined)`,
+      `replica ${address} (is ready|(re-registered|joined) \\(ready\\))`,
     ),
-  );
-  await cluster.waitForRegistrations((r) =>
-    r.some((x) => x.address === a.address && x.state === "ready")
+    20_000,
+    before,
   );
   b.process.kill("SIGKILL");
   await b.process.exited;
-  // Only the restarted replica is left.
-  const deadline = Date.now() + 5000;
-  let value: string | undefined;
-  while (Date.now() < deadline) {
-    value = await ns.getString("k").catch(() => undefined);
-    if (value !== undefined) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.equal(value, "v");
+  // Only the restarted replica is left: no retry.
+  assert.equal(await ns.getString("k"), "v");
 });
 
 Deno.test("etcd stopped for 10 s: nobody exits, Gets keep working, registrations come back", async () => {
@@ -167,18 +163,19 @@ Deno.test("etcd stopped for 10 s: nobody exits, Gets keep working, registrations
   const ns = cfe.client.namespace("outage");
   for (const key of keys(20)) await ns.setString(key, key);
   await cluster.etcd.pause();
+  // The outage's length is the scenario (longer than a registration's
+  // lease), not a speed check: every round of Gets in it must succeed,
+  // however many rounds the machine manages.
   const until = Date.now() + 10_000;
-  let gets = 0;
   while (Date.now() < until) {
     const values = await ns.multiGet(keys(20));
     assert.deepEqual(
       values.map((v) => v !== undefined),
       keys(20).map(() => true),
     );
-    gets++;
+    // Paces the rounds; nothing waits on it.
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  assert.ok(gets >= 20, `only ${gets} rounds of Gets in 10 s`);
   await cluster.etcd.resume();
   await cluster.waitForRegistrations((r) =>
     shards.every((s) =>

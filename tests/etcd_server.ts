@@ -1,21 +1,20 @@
 /**
- * A real etcd for tests: the `etcd` binary (Debian's etcd-server) on free
- * loopback ports, in a temporary data directory, that can be stopped and
- * started again on the same ports and data; optionally with TLS, client
- * certificates and user/password auth.
+ * A real etcd for tests: the `etcd` binary (Debian's etcd-server) on
+ * loopback ports it picks itself (port 0; the ports are read from its log),
+ * in a temporary data directory, that can be stopped and started again on
+ * the same ports and data; optionally with TLS, client certificates and
+ * user/password auth.
  *
  * @module
  */
 import type { Etcd3 } from "etcd3";
 import { connectEtcd } from "../shared/cluster/etcd.ts";
+import { lineReader } from "./process_helpers.ts";
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
+/** etcd's log lines that name the ports it bound. */
+const CLIENT_PORT =
+  /serving (?:insecure )?client requests on 127\.0\.0\.1:(\d+)/;
+const PEER_PORT = /listening for peers on 127\.0\.0\.1:(\d+)/;
 
 /** How to secure a test etcd. */
 export interface EtcdSecurity {
@@ -30,22 +29,26 @@ export interface EtcdSecurity {
 
 /** A running (or stopped) etcd. */
 export class EtcdServer implements AsyncDisposable {
-  /** The client URL, e.g. `http://127.0.0.1:PORT`. */
-  readonly url: string;
   readonly #dataDir: string;
-  readonly #peerPort = freePort();
   readonly #security: EtcdSecurity;
+  /** The ports etcd bound the first time (0 until then). */
+  #clientPort = 0;
+  #peerPort = 0;
   #child: Deno.ChildProcess | undefined;
   #authOn = false;
 
   private constructor(dataDir: string, security: EtcdSecurity) {
     this.#dataDir = dataDir;
     this.#security = security;
+  }
+
+  /** The client URL, e.g. `http://127.0.0.1:PORT`. */
+  get url(): string {
     // Over TLS, etcd is named by DNS name: under Deno, etcd3's auth client
     // cannot verify a certificate against an IP address (see README).
-    this.url = security.tlsCerts
-      ? `https://localhost:${freePort()}`
-      : `http://127.0.0.1:${freePort()}`;
+    return this.#security.tlsCerts
+      ? `https://localhost:${this.#clientPort}`
+      : `http://127.0.0.1:${this.#clientPort}`;
   }
 
   /**
@@ -102,7 +105,8 @@ export class EtcdServer implements AsyncDisposable {
     const peer = `http://127.0.0.1:${this.#peerPort}`;
     const dir = this.#security.tlsCerts;
     const args = [
-      ["--name", "test", "--data-dir", this.#dataDir, "--log-level", "error"],
+      // At info, etcd logs the ports it bound.
+      ["--name", "test", "--data-dir", this.#dataDir, "--log-level", "info"],
       ["--listen-client-urls", this.url.replace("localhost", "127.0.0.1")],
       ["--advertise-client-urls", this.url],
       ["--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer],
@@ -118,7 +122,7 @@ export class EtcdServer implements AsyncDisposable {
       this.#child = new Deno.Command("etcd", {
         args,
         stdout: "null",
-        stderr: "null",
+        stderr: "piped",
       }).spawn();
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
@@ -128,6 +132,8 @@ export class EtcdServer implements AsyncDisposable {
       }
       throw error;
     }
+    if (this.#clientPort === 0) await this.#readPorts(this.#child);
+    else this.#child.stderr.pipeTo(new WritableStream()).catch(() => {});
     const client = await this.connect();
     try {
       for (let i = 0;; i++) {
@@ -142,6 +148,31 @@ export class EtcdServer implements AsyncDisposable {
     } finally {
       client.close();
     }
+  }
+
+  /**
+   * Reads the ports etcd bound from its log (it was started on port 0),
+   * then keeps reading its log so that it never blocks on a full pipe.
+   */
+  async #readPorts(child: Deno.ChildProcess): Promise<void> {
+    const lines = lineReader(child.stderr);
+    const seen: string[] = [];
+    // Not `for await`: leaving it would close the pipe etcd still writes to.
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      const line = next.value;
+      seen.push(line);
+      this.#peerPort ||= Number(PEER_PORT.exec(line)?.[1] ?? 0);
+      this.#clientPort ||= Number(CLIENT_PORT.exec(line)?.[1] ?? 0);
+      if (this.#clientPort && this.#peerPort) {
+        (async () => {
+          while (!(await lines.next()).done) { /* drained */ }
+        })().catch(() => {});
+        return;
+      }
+    }
+    throw new Error(
+      `etcd exited before it named its ports; its log:\n${seen.join("\n")}`,
+    );
   }
 
   async #enableAuth(root: { user: string; password: string }): Promise<void> {

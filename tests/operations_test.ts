@@ -12,7 +12,6 @@ import {
   clientCredentials,
   tlsChannelOptions,
 } from "../shared/frontend/tls.ts";
-import { freePort } from "./etcd_server.ts";
 import {
   makeCerts,
   noClientCert,
@@ -294,22 +293,27 @@ Deno.test("server reflection lists ganache.cfe.CFE and describes it", async () =
 
 Deno.test("GANACHE_PORT sets the port and a --port flag beats it; logs are JSON lines without secrets", async () => {
   const certs = await makeCerts();
-  const fromEnv = freePort(), fromFlag = freePort();
+  // No port is picked ahead of time (another process could take it): the
+  // environment asks for port 0 (the default is 40001), and the flag asks
+  // for 0 over an environment port 1 that the test cannot bind.
   const env = {
-    GANACHE_PORT: String(fromEnv),
+    GANACHE_PORT: "0",
     GANACHE_LOG_FORMAT: "json",
     GANACHE_WORKERS: "1",
   };
   const byEnv = new GanacheProcess("start", ["--certs", certs], certs, env);
   const byFlag = new GanacheProcess(
     "start",
-    ["--certs", certs, "--port", String(fromFlag)],
+    ["--certs", certs, "--port", "0"],
     certs,
-    env,
+    { ...env, GANACHE_PORT: "1" },
   );
   try {
-    await byEnv.waitFor(new RegExp(`on 127\\.0\\.0\\.1:${fromEnv}\\b`));
-    await byFlag.waitFor(new RegExp(`on 127\\.0\\.0\\.1:${fromFlag}\\b`));
+    const serving = /serving ganache\.cfe\.CFE on 127\.0\.0\.1:(\d+)/;
+    for (const process of [byEnv, byFlag]) {
+      const port = Number((await process.waitFor(serving))[1]);
+      assert.ok(port !== 40001 && port !== 1, `port ${port}`);
+    }
     for (const process of [byEnv, byFlag]) {
       process.kill("SIGTERM");
       assert.equal(await process.exited, 0);

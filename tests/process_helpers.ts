@@ -115,11 +115,17 @@ export class ChildProcess {
   /**
    * Resolves with the first line (past or future) that matches `pattern`.
    *
+   * @param fromLine Ignore the lines printed before this many (pass
+   * `lines.length` to wait for a new line only).
    * @throws {Error} with the process's output when it exits first or
    * `timeoutMs` passes.
    */
-  waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
-    for (const line of this.lines) {
+  waitFor(
+    pattern: RegExp,
+    timeoutMs = 20_000,
+    fromLine = 0,
+  ): Promise<RegExpMatchArray> {
+    for (const line of this.lines.slice(fromLine)) {
       const match = line.match(pattern);
       if (match) return Promise.resolve(match);
     }
