@@ -72,6 +72,10 @@ const ROLES: Record<string, () => Promise<Role>> = {
   mset: () => clientCommand("mset"),
   stats: () => clientCommand("stats"),
   health: () => clientCommand("health"),
+  incr: () => clientCommand("incr"),
+  setnx: () => clientCommand("setnx"),
+  touch: () => clientCommand("touch"),
+  flush: () => clientCommand("flush"),
 };
 
 /**

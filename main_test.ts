@@ -368,7 +368,8 @@ Deno.test("a bad --ttl is a usage error", async () => {
 Deno.test("--help on the program lists every role", async () => {
   const C = CLIENT_COMMANDS;
   const ORDER = [START, CFE, SHARD, SHARDS, CERTS, C.set, C.get, C.del, C.ttl]
-    .concat([C.mget, C.mset, C.stats, C.health]);
+    .concat([C.mget, C.mset, C.stats, C.health, C.incr, C.setnx, C.touch])
+    .concat([C.flush]);
   const help = programHelp([
     START,
     CFE,
@@ -392,7 +393,11 @@ Deno.test("--help on the program lists every role", async () => {
       "mget NS KEY... [flags]",
       "mset NS KEY VALUE [KEY VALUE ...] [flags]",
       "get NS KEY [flags]",
-      "del NS KEY [flags]",
+      "del NS KEY... [flags]",
+      "incr NS KEY [DELTA] [flags]",
+      "setnx NS KEY VALUE [flags]",
+      "touch NS KEY [flags]",
+      "flush NS [flags]",
       "ttl NS KEY [flags]",
       "stats [flags]",
     ]

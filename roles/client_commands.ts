@@ -1,6 +1,7 @@
 /**
  * The client roles for people and scripts, in the spirit of `redis-cli`:
- * `set`, `get`, `mset`, `mget`, `del`, `ttl`, `stats` and `health`.
+ * `set`, `get`, `mset`, `mget`, `del`, `ttl`, `stats` and `health`; and
+ * `incr`, `setnx`, `touch` and `flush` (`shared/cli/cache_commands.ts`).
  *
  * Exit codes: 0 on success, 1 on a miss or not found (`get`, `mget` with a
  * missing key, `del`, `ttl`; `health` not SERVING), 2 on a usage mistake or
@@ -20,6 +21,12 @@ import {
 } from "../shared/client.ts";
 import { describeError } from "../shared/cli/describe_error.ts";
 import { parseDuration } from "../shared/cli/duration.ts";
+import {
+  type CacheCommand,
+  cacheSpecs,
+  deleteKeys,
+  runCacheCommand,
+} from "../shared/cli/cache_commands.ts";
 import {
   type Flags,
   type FlagValues,
@@ -110,7 +117,8 @@ export type ClientCommand =
   | "del"
   | "ttl"
   | "stats"
-  | "health";
+  | "health"
+  | CacheCommand;
 
 /** What each client command takes on the command line. */
 export const SPECS: Record<ClientCommand, RoleSpec> = {
@@ -160,9 +168,10 @@ export const SPECS: Record<ClientCommand, RoleSpec> = {
     flags: READ_FLAGS,
   },
   del: {
-    usage: "del NS KEY [flags]",
-    summary: "Delete a key: prints deleted, or (not found) and exit code 1.",
-    positionals: ["NS", "KEY"],
+    usage: "del NS KEY... [flags]",
+    summary:
+      "Delete keys in one call: prints deleted, or (not found), a line per key; exit code 1 if any was missing.",
+    positionals: ["NS", "KEY..."],
     flags: CLIENT_FLAGS,
   },
   ttl: {
@@ -185,6 +194,7 @@ export const SPECS: Record<ClientCommand, RoleSpec> = {
     positionals: [],
     flags: CLIENT_FLAGS,
   },
+  ...cacheSpecs(CLIENT_FLAGS, WRITE_FLAGS),
 };
 
 /** Options shared by the client commands. */
@@ -355,6 +365,7 @@ async function runWith(
     case "mget":
       return await mget(ns, rest, options, io);
     case "del":
+      if (rest.length > 1) return await deleteKeys(client, namespace, rest, io);
       if (!await ns.delete(key)) return miss(io);
       await io.out("deleted\n");
       return 0;
@@ -372,6 +383,21 @@ async function runWith(
       await io.out(`${status}\n`);
       return status === "SERVING" ? 0 : EXIT_MISS;
     }
+    case "setnx":
+      return await runCacheCommand(client, {
+        command: "setnx",
+        args: options.args,
+        ttlMs: options.ttlMs,
+        value: encodeInput(encoder.encode(rest[1]!), options),
+      }, io);
+    case "incr":
+    case "touch":
+    case "flush":
+      return await runCacheCommand(client, {
+        command: options.command,
+        args: options.args,
+        ttlMs: options.ttlMs,
+      }, io);
   }
   throw new Error(`unknown command ${options.command satisfies never}`);
 }

@@ -36,6 +36,7 @@ import {
 } from "./wire/values.ts";
 import { unaryCall } from "./wire/call.ts";
 import { CFE_SERVICE, HEALTH_SERVICE } from "./wire/services.ts";
+import * as ops from "./cache_ops_client.ts";
 import type {
   AnyValue,
   HealthCheckResponse,
@@ -51,6 +52,7 @@ export type {
   StatsResponse,
 } from "./wire/messages.ts";
 export type { TlsFiles } from "./frontend/tls.ts";
+export type { IncrementOptions, VersionedValue } from "./cache_ops_client.ts";
 
 /**
  * How a type of value travels inside `google.protobuf.Any`, as the original
@@ -282,6 +284,83 @@ export class NamespaceClient {
       }
       throw error;
     }
+  }
+
+  /**
+   * Adds `delta` to the key's int64 atomically (a missing key holds 0) and
+   * resolves with the sum, exact over the int64 range. Rejects with
+   * FAILED_PRECONDITION when the key holds another type, OUT_OF_RANGE on
+   * overflow.
+   */
+  increment(
+    key: string,
+    delta: bigint | number,
+    options?: ops.IncrementOptions,
+  ): Promise<bigint> {
+    return ops.increment(this.#client, this.name, key, delta, options);
+  }
+
+  /** Writes only if the key is absent; resolves with whether it wrote. */
+  setIfAbsent(
+    key: string,
+    value: AnyValue,
+    options: SetOptions = {},
+  ): Promise<boolean> {
+    const ttlMs = options.ttlMs ?? 0;
+    return ops.conditionalSet(this.#client, {
+      namespace: this.name,
+      key,
+      value,
+      ttlMs,
+    });
+  }
+
+  /**
+   * Writes only if the key holds `version` (from
+   * {@linkcode NamespaceClient.getWithVersion}; 0: only if absent);
+   * resolves with whether it wrote.
+   */
+  setIfVersion(
+    key: string,
+    value: AnyValue,
+    version: number,
+    options: SetOptions = {},
+  ): Promise<boolean> {
+    const ttlMs = options.ttlMs ?? 0;
+    return ops.conditionalSet(this.#client, {
+      namespace: this.name,
+      key,
+      value,
+      ttlMs,
+      ifVersion: version,
+    });
+  }
+
+  /** Reads a value and its version; `undefined` on a miss. */
+  getWithVersion(key: string): Promise<ops.VersionedValue | undefined> {
+    return ops.getWithVersion(this.#client, this.name, key);
+  }
+
+  /** Reads many keys with their versions; `undefined` for a miss. */
+  multiGetWithVersion(
+    keys: string[],
+  ): Promise<(ops.VersionedValue | undefined)[]> {
+    return ops.multiGetWithVersion(this.#client, this.name, keys);
+  }
+
+  /** Sets the key's TTL (0: none) without rewriting it; whether it was there. */
+  touch(key: string, ttlMs: number): Promise<boolean> {
+    return ops.touch(this.#client, this.name, key, ttlMs);
+  }
+
+  /** Removes many keys in one call; per key, whether it was there. */
+  deleteMany(keys: string[]): Promise<boolean[]> {
+    return ops.deleteMany(this.#client, this.name, keys);
+  }
+
+  /** Removes every key of this namespace at once. */
+  flushNamespace(): Promise<void> {
+    return ops.flushNamespace(this.#client, this.name);
   }
 
   /** Reads many keys; one slot per key, in order, `undefined` on a miss. */

@@ -12,6 +12,11 @@ import { NotFoundError } from "../wire/errors.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import { checkBatch, checkKey, checkTtl, checkValue } from "../wire/limits.ts";
 import type { Router } from "../shards/router.ts";
+import {
+  cacheOpsHandlers,
+  conditionalSet,
+  setCondition,
+} from "./cache_ops_service.ts";
 import type { ShardWrite } from "../wire/shard.ts";
 import { unaryHandler } from "./unary.ts";
 import type {
@@ -75,7 +80,7 @@ export function cfeImplementation(
           `key "${key}" not found in namespace "${namespace}"`,
         );
       }
-      return { data };
+      return { data, version: data.version ?? 0 };
     }),
 
     Set: unary<SetRequest, object>("Set", metrics, async (call) => {
@@ -85,7 +90,10 @@ export function cfeImplementation(
       checkTtl(ttlMs);
       authorize(acl, call, namespace);
       const k = cacheKey(namespace, key);
-      await router.shardFor(k).set({ key: k, value, ttlMs });
+      const condition = setCondition(call.request);
+      const write = { key: k, value, ttlMs };
+      if (condition) await conditionalSet(router, write, condition);
+      else await router.shardFor(k).set(write);
       return EMPTY;
     }),
 
@@ -128,6 +136,7 @@ export function cfeImplementation(
           key,
           found: false,
           data: null as GetResponse["data"],
+          version: 0,
         }));
         await Promise.all(
           [...router.group(cacheKeys)].map(async ([index, positions]) => {
@@ -140,6 +149,7 @@ export function cfeImplementation(
               const result = results[position]!;
               result.found = true;
               result.data = value;
+              result.version = value.version ?? 0;
             });
           }),
         );
@@ -184,5 +194,10 @@ export function cfeImplementation(
       );
       return { shards, residentBytes: Deno.memoryUsage().rss };
     }),
+    ...Object.fromEntries(
+      Object.entries(cacheOpsHandlers({ router, acl })).map((
+        [method, handle],
+      ) => [method, unary(method, metrics, handle as Handler<never, never>)]),
+    ),
   };
 }

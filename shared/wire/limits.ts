@@ -68,6 +68,15 @@ export function checkKey(namespace: string, key: string): void {
       );
     }
   }
+  checkNamespace(namespace);
+}
+
+/**
+ * Checks a namespace against its limit.
+ *
+ * @throws {InvalidArgumentError} when it is too long.
+ */
+export function checkNamespace(namespace: string): void {
   if (namespace.length * 3 > MAX_NAMESPACE_BYTES) {
     const bytes = utf8Length(namespace);
     if (bytes > MAX_NAMESPACE_BYTES) {

@@ -26,6 +26,8 @@ export interface GetRequest {
 export interface GetResponse {
   /** The stored value. */
   data: AnyValue | null;
+  /** The version of the write that stored it (0 where writes have none). */
+  version?: number;
 }
 
 /** `ganache.cfe.SetRequest`. */
@@ -38,6 +40,10 @@ export interface SetRequest {
   data: AnyValue | null;
   /** Time to live in milliseconds; 0 means no expiry. */
   ttlMs: number;
+  /** Write only if the key is absent (else ALREADY_EXISTS). */
+  onlyIfAbsent?: boolean;
+  /** Write only if the key holds this version, 0: absent (else ABORTED). */
+  ifVersion?: number;
 }
 
 /** `ganache.cfe.DeleteRequest`. */
@@ -65,6 +71,8 @@ export interface MultiGetResult {
   found: boolean;
   /** The value, when found. */
   data: AnyValue | null;
+  /** As {@linkcode GetResponse.version}. */
+  version?: number;
 }
 
 /** `ganache.cfe.MultiGetResponse`. */
@@ -98,6 +106,55 @@ export type TTLRequest = GetRequest;
 export interface TTLResponse {
   /** Milliseconds left; 0 when the key never expires. */
   ttlMs: number;
+}
+
+/** `ganache.cfe.IncrementRequest`: 64-bit fields as decimal strings. */
+export interface IncrementRequest {
+  /** The namespace part of the cache key. */
+  namespace: string;
+  /** The key within the namespace. */
+  key: string;
+  /** What to add, an int64 as a decimal string (exact; see `exact_longs.ts`). */
+  delta: string;
+  /** > 0: the key's new time to live; 0: it keeps its own (decimal string). */
+  ttlMs: string;
+}
+
+/** `ganache.cfe.IncrementResponse`. */
+export interface IncrementResponse {
+  /** The sum, an int64 as a decimal string. */
+  value: string;
+}
+
+/** `ganache.cfe.TouchRequest`. */
+export interface TouchRequest {
+  /** The namespace part of the cache key. */
+  namespace: string;
+  /** The key within the namespace. */
+  key: string;
+  /** The new time to live; 0 removes the expiry. */
+  ttlMs: number;
+}
+
+/** `ganache.cfe.TouchResponse`. */
+export interface TouchResponse {
+  /** Whether the key was present. */
+  existed: boolean;
+}
+
+/** `ganache.cfe.MultiDeleteRequest`. */
+export type MultiDeleteRequest = MultiGetRequest;
+
+/** `ganache.cfe.MultiDeleteResponse`. */
+export interface MultiDeleteResponse {
+  /** Per key, in request order: whether it was present. */
+  existed: boolean[];
+}
+
+/** `ganache.cfe.FlushNamespaceRequest`. */
+export interface FlushNamespaceRequest {
+  /** The namespace to flush. */
+  namespace: string;
 }
 
 /** A shard's counters, as reported in Stats. */

@@ -16,6 +16,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import type * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 import { DESCRIPTOR } from "./generated/descriptor.ts";
+import { EXACT_CFE_METHODS, exactLongs } from "./exact_longs.ts";
 import { InvalidArgumentError } from "./errors.ts";
 import { requestTypeOf, utf8Check } from "./utf8.ts";
 
@@ -54,9 +55,14 @@ export const PACKAGE_DEFINITION = protoLoader.fromJSON(
   LOADER_OPTIONS,
 );
 
-/** The `ganache.cfe.CFE` service definition, for clients. */
-export const CFE_SERVICE =
-  PACKAGE_DEFINITION["ganache.cfe.CFE"] as grpc.ServiceDefinition;
+/**
+ * The `ganache.cfe.CFE` service definition, for clients; `Increment`'s
+ * int64 fields are decimal strings (see `exact_longs.ts`).
+ */
+export const CFE_SERVICE = exactLongs(
+  PACKAGE_DEFINITION["ganache.cfe.CFE"] as grpc.ServiceDefinition,
+  EXACT_CFE_METHODS,
+);
 
 /**
  * A request that could not be decoded. grpc-js answers INTERNAL when a

@@ -41,6 +41,22 @@ export const DESCRIPTOR = {
                   "requestType": "StatsRequest",
                   "responseType": "StatsResponse",
                 },
+                "Increment": {
+                  "requestType": "IncrementRequest",
+                  "responseType": "IncrementResponse",
+                },
+                "Touch": {
+                  "requestType": "TouchRequest",
+                  "responseType": "TouchResponse",
+                },
+                "MultiDelete": {
+                  "requestType": "MultiDeleteRequest",
+                  "responseType": "MultiDeleteResponse",
+                },
+                "FlushNamespace": {
+                  "requestType": "FlushNamespaceRequest",
+                  "responseType": "google.protobuf.Empty",
+                },
               },
             },
             "GetRequest": {
@@ -61,9 +77,20 @@ export const DESCRIPTOR = {
                   "type": "google.protobuf.Any",
                   "id": 1,
                 },
+                "version": {
+                  "type": "uint64",
+                  "id": 2,
+                },
               },
             },
             "SetRequest": {
+              "oneofs": {
+                "_ifVersion": {
+                  "oneof": [
+                    "ifVersion",
+                  ],
+                },
+              },
               "fields": {
                 "namespace": {
                   "type": "string",
@@ -80,6 +107,17 @@ export const DESCRIPTOR = {
                 "ttlMs": {
                   "type": "uint64",
                   "id": 4,
+                },
+                "onlyIfAbsent": {
+                  "type": "bool",
+                  "id": 5,
+                },
+                "ifVersion": {
+                  "type": "uint64",
+                  "id": 6,
+                  "options": {
+                    "proto3_optional": true,
+                  },
                 },
               },
             },
@@ -129,6 +167,10 @@ export const DESCRIPTOR = {
                 "data": {
                   "type": "google.protobuf.Any",
                   "id": 3,
+                },
+                "version": {
+                  "type": "uint64",
+                  "id": 4,
                 },
               },
             },
@@ -308,6 +350,88 @@ export const DESCRIPTOR = {
                 "residentBytes": {
                   "type": "uint64",
                   "id": 2,
+                },
+              },
+            },
+            "IncrementRequest": {
+              "fields": {
+                "namespace": {
+                  "type": "string",
+                  "id": 1,
+                },
+                "key": {
+                  "type": "string",
+                  "id": 2,
+                },
+                "delta": {
+                  "type": "int64",
+                  "id": 3,
+                },
+                "ttlMs": {
+                  "type": "uint64",
+                  "id": 4,
+                },
+              },
+            },
+            "IncrementResponse": {
+              "fields": {
+                "value": {
+                  "type": "int64",
+                  "id": 1,
+                },
+              },
+            },
+            "TouchRequest": {
+              "fields": {
+                "namespace": {
+                  "type": "string",
+                  "id": 1,
+                },
+                "key": {
+                  "type": "string",
+                  "id": 2,
+                },
+                "ttlMs": {
+                  "type": "uint64",
+                  "id": 3,
+                },
+              },
+            },
+            "TouchResponse": {
+              "fields": {
+                "existed": {
+                  "type": "bool",
+                  "id": 1,
+                },
+              },
+            },
+            "MultiDeleteRequest": {
+              "fields": {
+                "namespace": {
+                  "type": "string",
+                  "id": 1,
+                },
+                "keys": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 2,
+                },
+              },
+            },
+            "MultiDeleteResponse": {
+              "fields": {
+                "existed": {
+                  "rule": "repeated",
+                  "type": "bool",
+                  "id": 1,
+                },
+              },
+            },
+            "FlushNamespaceRequest": {
+              "fields": {
+                "namespace": {
+                  "type": "string",
+                  "id": 1,
                 },
               },
             },

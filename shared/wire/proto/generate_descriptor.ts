@@ -35,6 +35,7 @@ export function buildDescriptor(): protobuf.INamespace {
  */
 function camelCaseFields<T>(node: T): T {
   if (typeof node !== "object" || node === null) return node;
+  if (Array.isArray(node)) return node.map(camelCaseFields) as T;
   const out: Record<string, unknown> = {};
   for (const [name, child] of Object.entries(node)) {
     out[name] = name === "fields"

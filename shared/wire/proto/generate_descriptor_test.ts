@@ -18,12 +18,16 @@ Deno.test("the descriptor holds the CFE and Health services and the wrapper type
   }).nested;
   assert.deepEqual(Object.keys(cfe.CFE?.methods ?? {}).sort(), [
     "Delete",
+    "FlushNamespace",
     "Get",
+    "Increment",
+    "MultiDelete",
     "MultiGet",
     "MultiSet",
     "Set",
     "Stats",
     "TTL",
+    "Touch",
   ]);
   const google = (built.nested.google?.nested.protobuf as {
     nested: Record<string, unknown>;
