@@ -15,26 +15,28 @@ import { startTestService, statusOf } from "./helpers.ts";
 const MAX = 2n ** 63n - 1n;
 const MIN = -(2n ** 63n);
 
-Deno.test("8 clients × 1,000 concurrent increments of one key end at exactly 8,000", async () => {
-  await using t = await startTestService();
-  const clients = await Promise.all(
-    Array.from({ length: 8 }, () => t.connect(true)),
-  );
-  const results = await Promise.all(
-    clients.map((client) =>
-      Promise.all(
-        Array.from(
-          { length: 1000 },
-          () => client.namespace("count").increment("hits", 1),
-        ),
-      )
-    ),
-  );
-  const seen = new Set(results.flat());
-  // Every increment saw its own value: none was lost or applied twice.
-  assert.equal(seen.size, 8000);
-  assert.equal(await clients[0]!.namespace("count").getInt64("hits"), 8000n);
-});
+for (const frontendThreads of [1, 2]) {
+  Deno.test(`8 clients × 1,000 concurrent increments of one key end at exactly 8,000 (${frontendThreads} frontend thread(s))`, async () => {
+    await using t = await startTestService({ frontendThreads });
+    const clients = await Promise.all(
+      Array.from({ length: 8 }, () => t.connect(true)),
+    );
+    const results = await Promise.all(
+      clients.map((client) =>
+        Promise.all(
+          Array.from(
+            { length: 1000 },
+            () => client.namespace("count").increment("hits", 1),
+          ),
+        )
+      ),
+    );
+    const seen = new Set(results.flat());
+    // Every increment saw its own value: none was lost or applied twice.
+    assert.equal(seen.size, 8000);
+    assert.equal(await clients[0]!.namespace("count").getInt64("hits"), 8000n);
+  });
+}
 
 Deno.test("Increment is exact over the whole int64 range and refuses overflow and other types", async () => {
   await using t = await startTestService();
