@@ -1,7 +1,7 @@
 /**
  * The client side of the read-modify-write methods (`Increment`,
  * conditional `Set`, `Touch`, `MultiDelete`, `FlushNamespace`) and of
- * versioned reads; `NamespaceClient` in `client.ts` offers each as a
+ * versioned reads; `NamespaceClient` in `namespace_client.ts` offers each as a
  * method.
  *
  * @module
