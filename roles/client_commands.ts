@@ -10,15 +10,8 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { readFile } from "node:fs/promises";
-import {
-  type AnyValue,
-  type Codec,
-  codecs,
-  GanacheClient,
-  type NamespaceClient,
-} from "../shared/client.ts";
+import { GanacheClient, type NamespaceClient } from "../shared/client.ts";
 import { describeError } from "../shared/cli/describe_error.ts";
 import { parseDuration } from "../shared/cli/duration.ts";
 import {
@@ -28,85 +21,28 @@ import {
   runCacheCommand,
 } from "../shared/cli/cache_commands.ts";
 import {
-  type Flags,
-  type FlagValues,
-  type RoleSpec,
-  UsageError,
-} from "../shared/flags.ts";
+  CLIENT_FLAGS,
+  READ_FLAGS,
+  WRITE_FLAGS,
+} from "../shared/cli/client_flags.ts";
 import {
-  BYTES_TYPE_URL,
-  INT64_TYPE_URL,
-  STRING_TYPE_URL,
-} from "../shared/wire/values.ts";
+  type CommandIo,
+  EXIT_ERROR,
+  EXIT_MISS,
+  miss,
+  NOT_FOUND,
+  PROCESS_IO,
+} from "../shared/cli/client_io.ts";
+import {
+  encodeInput,
+  printValue,
+  textOf,
+  VALUE_TYPES,
+  type ValueType,
+} from "../shared/cli/value_format.ts";
+import { type FlagValues, type RoleSpec, UsageError } from "../shared/flags.ts";
 
-/** Exit code of a client command that found nothing. */
-export const EXIT_MISS = 1;
-/** Exit code of a client command that failed. */
-export const EXIT_ERROR = 2;
-
-/** What a miss prints. */
-export const NOT_FOUND = "(not found)";
-
-/** The flags every client command takes. */
-const CLIENT_FLAGS: Flags = {
-  addr: {
-    type: "string",
-    default: "127.0.0.1:40001",
-    value: "HOST:PORT",
-    help: "the frontend to talk to",
-  },
-  certs: {
-    type: "string",
-    default: "certs",
-    value: "DIR",
-    help: "directory with ca.crt, client.crt and client.key",
-  },
-  "server-name": {
-    type: "string",
-    value: "NAME",
-    help:
-      "name the server certificate must carry (default: the host, or localhost for an IP)",
-  },
-  "timeout-ms": {
-    type: "string",
-    default: "5000",
-    value: "MS",
-    help: "deadline of the call",
-  },
-};
-
-/** The value types of `--type`. */
-export const VALUE_TYPES = ["string", "int64", "json", "bytes"] as const;
-/** A value type of `--type`. */
-export type ValueType = typeof VALUE_TYPES[number];
-
-const TYPE_HELP =
-  "string, int64, json or bytes (bytes are base64 on the command line and on output, unless --raw)";
-
-const WRITE_FLAGS: Flags = {
-  ...CLIENT_FLAGS,
-  type: {
-    type: "string",
-    default: "string",
-    value: "TYPE",
-    help: TYPE_HELP,
-  },
-  ttl: {
-    type: "string",
-    value: "DURATION",
-    help:
-      "time to live: 60s, 5m, 2h, 1d, or a plain number of milliseconds (default: no expiry)",
-  },
-};
-
-const READ_FLAGS: Flags = {
-  ...CLIENT_FLAGS,
-  type: {
-    type: "string",
-    value: "TYPE",
-    help: `${TYPE_HELP}; default: the stored value's own type`,
-  },
-};
+const encoder = new TextEncoder();
 
 /** A client command's name. */
 export type ClientCommand =
@@ -271,33 +207,6 @@ export function parseOptions(values: FlagValues): ClientCommandOptions {
   return options;
 }
 
-/** How a command reads its input and writes its output (tests swap them). */
-export interface CommandIo {
-  /** The whole of stdin. */
-  stdin(): Promise<Uint8Array>;
-  /** Writes to stdout. */
-  out(bytes: Uint8Array | string): Promise<void>;
-  /** Writes to stderr. */
-  err(text: string): Promise<void>;
-}
-
-const encoder = new TextEncoder();
-
-async function writeAll(
-  writer: { write(p: Uint8Array): Promise<number> },
-  data: Uint8Array | string,
-): Promise<void> {
-  let bytes = typeof data === "string" ? encoder.encode(data) : data;
-  while (bytes.length > 0) bytes = bytes.subarray(await writer.write(bytes));
-}
-
-/** The process's own stdin, stdout and stderr. */
-export const PROCESS_IO: CommandIo = {
-  stdin: () => new Response(Deno.stdin.readable).bytes(),
-  out: (data) => writeAll(Deno.stdout, data),
-  err: (text) => writeAll(Deno.stderr, text),
-};
-
 /**
  * Runs one client command, printing its result on stdout.
  *
@@ -402,11 +311,6 @@ async function runWith(
   throw new Error(`unknown command ${options.command satisfies never}`);
 }
 
-async function miss(io: CommandIo): Promise<number> {
-  await io.err(`${NOT_FOUND}\n`);
-  return EXIT_MISS;
-}
-
 async function mget(
   ns: NamespaceClient,
   keys: string[],
@@ -441,109 +345,6 @@ async function readInput(
   }
   const value = options.args[2]!;
   return value === "-" ? await io.stdin() : encoder.encode(value);
-}
-
-/** The value to store, from its bytes as given, by `--type`. */
-function encodeInput(
-  bytes: Uint8Array,
-  options: ClientCommandOptions,
-): AnyValue {
-  const type = options.type ?? "string";
-  if (type === "bytes") {
-    if (options.raw) return codecs.bytes.encode(bytes);
-    const text = new TextDecoder().decode(bytes).trim();
-    if (!/^[A-Za-z0-9+/\r\n]*={0,2}$/.test(text)) {
-      throw new UsageError(
-        "--type bytes takes base64 (or the bytes themselves with --raw)",
-      );
-    }
-    return codecs.bytes.encode(new Uint8Array(Buffer.from(text, "base64")));
-  }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new UsageError(
-      `the value is not valid UTF-8 text: store it with --type bytes --raw`,
-    );
-  }
-  if (type === "string") return codecs.string.encode(text);
-  if (type === "int64") {
-    const trimmed = text.trim();
-    if (!/^-?\d+$/.test(trimmed)) {
-      throw new UsageError(
-        `--type int64 takes a whole number: received "${trimmed.slice(0, 40)}"`,
-      );
-    }
-    const n = BigInt(trimmed);
-    if (n < -(2n ** 63n) || n >= 2n ** 63n) {
-      throw new UsageError(
-        `${trimmed} does not fit in a signed 64-bit integer`,
-      );
-    }
-    return codecs.int64.encode(n);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(
-      `--type json takes JSON text: ${(error as Error).message}`,
-    );
-  }
-  return codecs.json.encode(parsed);
-}
-
-const TYPE_OF_URL: Record<string, ValueType> = {
-  [STRING_TYPE_URL]: "string",
-  [INT64_TYPE_URL]: "int64",
-  [BYTES_TYPE_URL]: "bytes",
-};
-
-/**
- * How a value prints: text for strings, JSON and integers; base64 for
- * bytes; the bytes themselves with `--raw`.
- */
-function printValue(
-  key: string,
-  value: AnyValue,
-  options: ClientCommandOptions,
-): string | Uint8Array {
-  const stored = TYPE_OF_URL[value.typeUrl];
-  const type = options.type ?? stored;
-  if (type === undefined) {
-    if (options.raw) return value.value;
-    throw new Error(
-      `${key} holds a ${
-        value.typeUrl || "value with no type URL"
-      } (${value.value.length} bytes), which the CLI cannot print: use get --raw for its bytes`,
-    );
-  }
-  if (type === "json" ? stored !== "string" : stored !== type) {
-    throw new Error(
-      `${key} holds a ${value.typeUrl}, not ${
-        type === "json" ? "JSON text" : `a ${type}`
-      }: read it with --type ${stored ?? "bytes --raw"} (or leave --type out)`,
-    );
-  }
-  const decoded = decodeAs(value, type);
-  if (decoded instanceof Uint8Array) {
-    return options.raw ? decoded : Buffer.from(decoded).toString("base64");
-  }
-  return options.raw ? encoder.encode(decoded) : decoded;
-}
-
-function decodeAs(value: AnyValue, type: ValueType): string | Uint8Array {
-  const codec: Codec<unknown> = codecs[type];
-  const decoded = codec.decode(value);
-  if (type === "json") return JSON.stringify(decoded);
-  return decoded instanceof Uint8Array ? decoded : String(decoded);
-}
-
-function textOf(printed: string | Uint8Array): string {
-  return typeof printed === "string"
-    ? printed
-    : new TextDecoder().decode(printed);
 }
 
 /** One line that says what went wrong. */
