@@ -1,31 +1,14 @@
-/** Unit tests of the command line: each role's flags, as main.ts parses them. */
+/** Unit tests of the command line: each role's flags, as main.ts parses them; help; flags from the environment; paths. */
 import assert from "node:assert/strict";
-import { type Command, parseCommandLine } from "./main.ts";
-import { programHelp, roleHelp, UsageError } from "./shared/flags.ts";
+import { parseCommandLine } from "./main.ts";
+import { programHelp, roleHelp } from "./shared/flags.ts";
 import { SPEC as CERTS } from "./roles/certs.ts";
 import { SPEC as CFE } from "./roles/cfe.ts";
 import { SPECS as CLIENT_COMMANDS } from "./roles/client_commands.ts";
 import { SPEC as SHARD } from "./roles/shard.ts";
 import { SPEC as SHARDS } from "./roles/shards.ts";
 import { SPEC as START } from "./roles/start.ts";
-
-/** Awaits `promise`, asserts it rejects with a UsageError, and returns that error. */
-async function usageError(promise: Promise<unknown>): Promise<UsageError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof UsageError, `not a UsageError: ${error}`);
-    return error;
-  }
-  assert.fail("expected a UsageError");
-}
-
-/** The options of a parsed role, as the type the test expects. */
-function optionsOf<T>(command: Command, role: string): T {
-  assert.ok("role" in command, "expected a role, not help");
-  assert.equal(command.role, role);
-  return command.options as T;
-}
+import { optionsOf, usageError } from "./tests/command_line_helpers.ts";
 
 Deno.test("no arguments: the usage (main prints it on stderr, exit code 2)", async () => {
   const command = await parseCommandLine([], 6);
@@ -71,13 +54,6 @@ Deno.test("workers default to the number of cores given", async () => {
   assert.equal(options.workers, 3);
 });
 
-Deno.test("flags without a role are a usage error", async () => {
-  assert.match(
-    (await usageError(parseCommandLine(["--port", "0"], 4))).message,
-    /^no role given before --port/,
-  );
-});
-
 Deno.test("start's flags", async () => {
   const command = await parseCommandLine(
     [
@@ -101,70 +77,6 @@ Deno.test("start's flags", async () => {
   assert.equal(options.port, 0);
   assert.equal(options.host, "0.0.0.0");
   assert.equal(options.workers, 2);
-});
-
-Deno.test("a client command drops a leading -- and parses its positionals and --ttl", async () => {
-  assert.deepEqual(
-    await parseCommandLine(["--", "set", "demo", "k", "v", "--ttl", "500"], 4),
-    {
-      role: "set",
-      logLevel: "info",
-      logFormat: "text",
-      options: {
-        command: "set",
-        args: ["demo", "k", "v"],
-        addr: "127.0.0.1:40001",
-        certs: "certs",
-        serverName: undefined,
-        timeoutMs: 5000,
-        ttlMs: 500,
-        type: "string",
-        raw: false,
-        file: undefined,
-      },
-    },
-  );
-});
-
-Deno.test("set without --ttl has ttlMs 0 (no expiry)", async () => {
-  const options = optionsOf<{ ttlMs: number }>(
-    await parseCommandLine(["set", "demo", "k", "v"], 4),
-    "set",
-  );
-  assert.equal(options.ttlMs, 0);
-});
-
-Deno.test("client flags are parsed: --addr, --certs, --server-name, --timeout-ms", async () => {
-  const command = await parseCommandLine([
-    "get",
-    "demo",
-    "k",
-    "--addr",
-    "cache:9",
-    "--certs",
-    "/c",
-    "--server-name",
-    "cfe",
-    "--timeout-ms",
-    "250",
-  ], 4);
-  assert.deepEqual(command, {
-    role: "get",
-    logLevel: "info",
-    logFormat: "text",
-    options: {
-      command: "get",
-      args: ["demo", "k"],
-      addr: "cache:9",
-      certs: "/c",
-      serverName: "cfe",
-      timeoutMs: 250,
-      ttlMs: 0,
-      type: undefined,
-      raw: false,
-      file: undefined,
-    },
-  });
 });
 
 Deno.test("--no-client-auth turns client certificates off", async () => {
@@ -289,82 +201,6 @@ Deno.test("sizes accept binary and decimal units and plain byte counts", async (
   );
 });
 
-Deno.test("an unknown role is a usage error", async () => {
-  assert.equal(
-    (await usageError(parseCommandLine(["launch"], 4))).message,
-    'unknown role "launch"',
-  );
-});
-
-Deno.test("a port over 65535 is a usage error", async () => {
-  assert.equal(
-    (await usageError(parseCommandLine(["start", "--port", "70000"], 4)))
-      .message,
-    '--port must be a whole number from 0 to 65535: received "70000"',
-  );
-});
-
-Deno.test("zero workers is a usage error", async () => {
-  assert.equal(
-    (await usageError(parseCommandLine(["start", "--workers", "0"], 4)))
-      .message,
-    '--workers must be a whole number from 1 to 1024: received "0"',
-  );
-});
-
-Deno.test("a size that is not a size is a usage error", async () => {
-  assert.equal(
-    (await usageError(parseCommandLine(["start", "--max-bytes", "lots"], 4)))
-      .message,
-    '--max-bytes must be a size such as 1048576, 64MiB or 1GiB: received "lots"',
-  );
-});
-
-Deno.test("an unknown flag is a usage error naming the role and the flag", async () => {
-  assert.match(
-    (await usageError(parseCommandLine(["start", "--nope"], 4))).message,
-    /^start: Unknown option '--nope'/,
-  );
-  assert.match(
-    (await usageError(parseCommandLine(["get", "a", "b", "--ttl", "5"], 4)))
-      .message,
-    /^get: Unknown option '--ttl'/,
-  );
-});
-
-Deno.test("the wrong number of positionals is a usage error", async () => {
-  assert.equal(
-    (await usageError(parseCommandLine(["get", "demo"], 4))).message,
-    "get takes NS KEY: received 1 argument(s)",
-  );
-  assert.equal(
-    (await usageError(parseCommandLine(["get", "demo", "k", "extra"], 4)))
-      .message,
-    "get takes NS KEY: received 3 argument(s)",
-  );
-  assert.equal(
-    (await usageError(parseCommandLine(["stats", "x"], 4))).message,
-    "stats takes no arguments: received 1 argument(s)",
-  );
-});
-
-Deno.test("an unknown log level is a usage error", async () => {
-  assert.equal(
-    (await usageError(parseCommandLine(["start", "--log-level", "loud"], 4)))
-      .message,
-    '--log-level must be one of debug, info, warn, error, silent: received "loud"',
-  );
-});
-
-Deno.test("a bad --ttl is a usage error", async () => {
-  assert.equal(
-    (await usageError(
-      parseCommandLine(["set", "demo", "k", "v", "--ttl", "soon"], 4),
-    )).message,
-    '--ttl must be a duration such as 60s, 5m, 2h or 1500 (milliseconds): received "soon"',
-  );
-});
-
 Deno.test("--help on the program lists every role", async () => {
   const C = CLIENT_COMMANDS;
   const ORDER = [START, CFE, SHARD, SHARDS, CERTS, C.set, C.get, C.del, C.ttl]
@@ -437,18 +273,6 @@ Deno.test("--help on a role shows that role's flags", async () => {
   );
 });
 
-Deno.test({
-  name: "a role named like an Object.prototype member is an unknown role",
-  async fn() {
-    for (const role of ["toString", "constructor", "__proto__"]) {
-      assert.equal(
-        (await usageError(parseCommandLine([role], 4))).message,
-        `unknown role "${role}"`,
-      );
-    }
-  },
-});
-
 Deno.test("GANACHE_<FLAG> sets a flag, and the command line wins over it", async () => {
   const env = (name: string) =>
     ({
@@ -518,17 +342,4 @@ Deno.test("relative paths the user gives are resolved from where the command was
     "set",
   );
   assert.deepEqual(stdin.args, ["ns", "k", "-"]);
-});
-
-Deno.test("set takes exactly one of VALUE, - and --file; mset takes pairs", async () => {
-  for (
-    const argv of [
-      ["set", "ns", "k"],
-      ["set", "ns", "k", "v", "--file", "f"],
-      ["mset", "ns", "a", "1", "b"],
-      ["set", "ns", "k", "v", "--type", "float"],
-    ]
-  ) {
-    await usageError(parseCommandLine(argv, 2));
-  }
 });
