@@ -58,7 +58,7 @@ import { logger } from "../shared/ops/log.ts";
 import { Metrics, serveMetrics } from "../shared/ops/metrics.ts";
 import { serveUntilSignal } from "../shared/ops/signals.ts";
 import { GANACHE_VERSION } from "../shared/ops/version.ts";
-import { ShardStore } from "../shared/store/store.ts";
+import { PURGE_INTERVAL_MS, ShardStore } from "../shared/store/store.ts";
 import { streamCall } from "../shared/wire/call.ts";
 import type { EntriesResponse } from "../shared/wire/messages.ts";
 import { HEALTH_SERVICE, SHARD_SERVICE } from "../shared/wire/services.ts";
@@ -69,8 +69,6 @@ const log = logger("shard");
 /** The service name health checks report for a shard. */
 export const SHARD_SERVICE_NAME = "ganache.shard.Shard";
 
-/** How often expired entries are dropped, in milliseconds. */
-const PURGE_INTERVAL_MS = 1000;
 /**
  * How long a joining replica waits before it copies: the longest a frontend
  * takes to see a registration (its periodic re-read of the registry), so

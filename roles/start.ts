@@ -147,8 +147,8 @@ export async function startService(
         maxBytes: perShard,
         workerUrl: options.workerUrl,
         // A replaced worker must be reachable from the other threads too.
-        onReady: () => {
-          threads?.relink(index);
+        onReady: async () => {
+          await threads?.relink(index);
           followWorkers();
         },
         onDown: () => {

@@ -142,6 +142,7 @@ export class EtcdServer implements AsyncDisposable {
           return;
         } catch (error) {
           if (i > 100) throw error;
+          // A condition, polled: etcd answers once it is up.
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       }

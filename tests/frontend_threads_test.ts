@@ -69,8 +69,8 @@ Deno.test("a crashed worker is reached again from every frontend thread", async 
     .find((k) => referenceShardOf("n", k, 2) === crashed)!;
   for (const client of clients) {
     const ns = client.namespace("n");
-    // The new worker's port was posted to every thread when it became
-    // ready, before this call was sent: no retry.
+    // ready() resolved once every thread had the new worker's port: no
+    // retry.
     await ns.setString(key, "again");
     assert.equal(await ns.getString(key), "again");
   }
@@ -88,7 +88,9 @@ Deno.test("a batch on another thread's port reaches the worker, and a crash ther
     index: 0,
     maxBytes: 1024 * 1024,
     workerUrl: crashing,
-    onReady: () => ++ready === 2 && resolve(),
+    onReady: () => {
+      if (++ready === 2) resolve();
+    },
   });
   const channel = new MessageChannel();
   await shard.ready();

@@ -241,6 +241,7 @@ Deno.test("health Watch: made-up services answer SERVICE_UNKNOWN and leave nothi
       stream.on("error", () => {});
       stream.cancel();
     }
+    // A condition, polled: the server drops a watcher when its stream ends.
     while (t.service.health.watching.watchers > 0) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

@@ -21,6 +21,8 @@ Deno.test("PipelinedBatcher sends items of one turn together, and gathers later 
   assert.deepEqual(batches, [[1, 2]]);
   release.shift()!();
   assert.deepEqual(await Promise.all(first), [10, 20]);
+  // One macrotask: the batcher sends the next batch from a microtask of
+  // the finished one; no time is waited for.
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.deepEqual(batches, [[1, 2], [3, 4, 5]]);
   release.shift()!();

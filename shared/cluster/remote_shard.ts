@@ -38,6 +38,7 @@ import {
   TRACING,
 } from "../ops/tracing.ts";
 import { SHARD_CLIENT_DEFINITION } from "./shard_codec.ts";
+import { unaryCall } from "../wire/call.ts";
 import { FAILED_PRECONDITION } from "./shard_service.ts";
 import type { ReplicaStats, WriteResponse } from "./shard_messages.ts";
 import { ReplicaCounters } from "./replica_counters.ts";
@@ -117,13 +118,6 @@ interface Replica extends ReplicaInfo {
   /** Reads skip it until then (it refused a read with FAILED_PRECONDITION). */
   refusedUntil: number;
 }
-
-type Method = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response: unknown) => void,
-) => void;
 
 /** The outcome of one write: whether a value was there (deletes), or why not. */
 type Outcome = { existed: boolean } | GanacheError;
@@ -459,20 +453,15 @@ export class RemoteShard implements Shard {
     request: unknown,
     timeoutMs = this.#options.timeoutMs,
   ): Promise<T> {
-    const fn = (replica.client as unknown as Record<string, Method>)[method]!;
-    const send = () =>
-      new Promise<T>((resolve, reject) => {
-        const metadata = new grpc.Metadata();
-        const traceparent = currentTraceparent();
-        if (traceparent) metadata.set(TRACEPARENT, traceparent);
-        fn.call(
-          replica.client,
-          request,
-          metadata,
-          { deadline: Date.now() + timeoutMs },
-          (error, response) => error ? reject(error) : resolve(response as T),
-        );
+    const send = () => {
+      const metadata = new grpc.Metadata();
+      const traceparent = currentTraceparent();
+      if (traceparent) metadata.set(TRACEPARENT, traceparent);
+      return unaryCall<T>(replica.client, method, request, {
+        metadata,
+        deadline: Date.now() + timeoutMs,
       });
+    };
     return TRACING
       ? inSpan(`ganache.shard.Shard/${method}`, "client", undefined, send)
       : send();

@@ -53,6 +53,9 @@ async function answer(request: ThreadRequest): Promise<FromFrontendThread> {
         id: request.id,
         metrics: await metrics?.registry.getMetricsAsJSON() ?? [],
       };
+    case "link":
+      shards[request.index]?.replace(request.link.port, request.link.restarts);
+      return { kind: "linked", id: request.id };
     case "close":
       await frontend?.close();
       await Promise.all(shards.map((shard) => shard.close()));
@@ -63,10 +66,6 @@ async function answer(request: ThreadRequest): Promise<FromFrontendThread> {
 // Set before any await: messages that arrive earlier would be lost.
 self.onmessage = (event: MessageEvent<ToFrontendThread>) => {
   const message = event.data;
-  if (message.kind === "shard") {
-    shards[message.index]?.replace(message.link.port, message.link.restarts);
-    return;
-  }
   if (message.kind === "down") {
     shards[message.index]?.down();
     return;

@@ -41,19 +41,21 @@ export type ThreadRequest =
     kind: "close";
     /** Matches the reply. */
     id: number;
+  }
+  | {
+    /** A shard worker was replaced: use this link from now on. */
+    kind: "link";
+    /** Matches the reply. */
+    id: number;
+    /** The shard's index. */
+    index: number;
+    /** The new link. */
+    link: ShardLink;
   };
 
 /** Messages to a frontend thread. */
 export type ToFrontendThread =
   | ThreadRequest
-  | {
-    /** A shard worker was replaced: use this link from now on (no reply). */
-    kind: "shard";
-    /** The shard's index. */
-    index: number;
-    /** The new link. */
-    link: ShardLink;
-  }
   | {
     /** A shard's worker died: fail its calls at once until a new link (no reply). */
     kind: "down";
@@ -81,6 +83,12 @@ export type FromFrontendThread =
     id: number;
     /** The thread's registry as JSON. */
     metrics: MetricObjectWithValues<MetricValue<string>>[];
+  }
+  | {
+    /** `link` is done: calls to the shard go to the new worker. */
+    kind: "linked";
+    /** The request's id. */
+    id: number;
   }
   | {
     /** `close` is done: calls drained. */

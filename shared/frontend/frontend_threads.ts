@@ -188,13 +188,19 @@ export class FrontendThreads {
   }
 
   /** Gives every thread a link to the replacement of shard `index`. */
-  relink(index: number): void {
+  relink(index: number): Promise<void> {
     const shard = this.#options.shards[index]!;
-    for (const thread of this.#threads) {
-      if (!thread || thread.dead) continue;
+    return Promise.all(this.#threads.map(async (thread) => {
+      if (!thread || thread.dead) return;
       const link = this.#link(shard);
-      thread.tell({ kind: "shard", index, link }, [link.port]);
-    }
+      try {
+        await thread.ask({ kind: "link", index, link }, 5_000, [link.port]);
+      } catch (error) {
+        log.warn(
+          `frontend thread ${thread.number}: ${(error as Error).message}`,
+        );
+      }
+    })).then(() => {});
   }
 
   /** Tells every thread that shard `index`'s worker died. */

@@ -7,7 +7,7 @@
 /// <reference lib="deno.worker" />
 import { GanacheError, Status } from "../wire/errors.ts";
 import { logger, setLogFormat, setLogLevel } from "../ops/log.ts";
-import { ShardStore } from "../store/store.ts";
+import { PURGE_INTERVAL_MS, ShardStore } from "../store/store.ts";
 import { CacheOps } from "./cache_ops.ts";
 import { releaseWriteValues } from "./value_packing.ts";
 import type {
@@ -19,9 +19,6 @@ import type {
 } from "./worker_protocol.ts";
 
 const log = logger("shard_worker");
-/** How often expired entries are dropped, in milliseconds. */
-const PURGE_INTERVAL_MS = 1000;
-
 let ops: CacheOps | undefined;
 
 function apply(ops: CacheOps, op: ShardOp): OpResult {

@@ -35,8 +35,12 @@ export interface WorkerShardOptions {
    * @default SHARD_WORKER_URL
    */
   workerUrl?: URL;
-  /** Called with each new worker once it is ready (after a restart too). */
-  onReady?: (shard: WorkerShard) => void;
+  /**
+   * Called with each new worker once it is ready (after a restart too);
+   * {@linkcode WorkerShard.ready} resolves once what it returns settles
+   * (`start`: every frontend thread has the new worker's port).
+   */
+  onReady?: (shard: WorkerShard) => void | Promise<void>;
   /**
    * How many times in a row the worker may die without becoming ready in
    * between (a module that cannot load, a crash in its setup) before the
@@ -147,8 +151,10 @@ export class WorkerShard extends BatchedShard {
       if (message.kind === "ready") {
         this.#failedStarts = 0;
         this.#isReady = true;
-        this.#ready.resolve();
-        this.#options.onReady?.(this);
+        const ready = this.#ready;
+        Promise.resolve()
+          .then(() => this.#options.onReady?.(this))
+          .finally(() => ready.resolve());
         return;
       }
       this.#exchange.receive(message.id, message.results);

@@ -24,6 +24,12 @@ import { NO_VALUE, StoreBase } from "./store_base.ts";
 export { type ShardStoreOptions, TOMBSTONE_TTL_MS } from "./store_base.ts";
 
 /**
+ * How often a shard's owner calls {@linkcode ShardStore.purgeExpired}, in
+ * milliseconds: the worker of `start` and the `shard` role alike.
+ */
+export const PURGE_INTERVAL_MS = 1000;
+
+/**
  * One shard's entries: least recently used ones are evicted to keep the
  * chunks, the index and the type URLs within `maxBytes`.
  *
