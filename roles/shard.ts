@@ -13,7 +13,6 @@
  *
  * @module
  */
-import * as grpc from "@grpc/grpc-js";
 import type { Etcd3 } from "etcd3";
 import { connectEtcd, type EtcdOptions } from "../shared/cluster/etcd.ts";
 import {
@@ -21,16 +20,12 @@ import {
   etcdOptions,
   SHARD_COUNT_FLAG,
 } from "../shared/cluster/etcd_flags.ts";
+import { coalesce, copyFromPeers } from "../shared/cluster/join_copy.ts";
 import { ShardRegistrar } from "../shared/cluster/registrar.ts";
-import {
-  clusterShardCount,
-  readRegistrations,
-  RESYNC_MS,
-} from "../shared/cluster/registry.ts";
+import { clusterShardCount, RESYNC_MS } from "../shared/cluster/registry.ts";
 import {
   type Ownership,
   shardImplementation,
-  toWrite,
 } from "../shared/cluster/shard_service.ts";
 import {
   type FlagValues,
@@ -47,21 +42,13 @@ import {
 import { prepareCerts } from "../shared/frontend/frontend.ts";
 import { startGrpcServer } from "../shared/frontend/grpc_server.ts";
 import { HealthService } from "../shared/frontend/health.ts";
-import {
-  clientCredentials,
-  readTlsFiles,
-  serverCredentials,
-  tlsChannelOptions,
-  type TlsFiles,
-} from "../shared/frontend/tls.ts";
+import { readTlsFiles, serverCredentials } from "../shared/frontend/tls.ts";
 import { logger } from "../shared/ops/log.ts";
 import { Metrics, serveMetrics } from "../shared/ops/metrics.ts";
 import { serveUntilSignal } from "../shared/ops/signals.ts";
 import { GANACHE_VERSION } from "../shared/ops/version.ts";
 import { PURGE_INTERVAL_MS, ShardStore } from "../shared/store/store.ts";
-import { streamCall } from "../shared/wire/call.ts";
-import type { EntriesResponse } from "../shared/wire/messages.ts";
-import { HEALTH_SERVICE, SHARD_SERVICE } from "../shared/wire/services.ts";
+import { HEALTH_SERVICE } from "../shared/wire/services.ts";
 import { SHARD_SERVER_DEFINITION } from "../shared/cluster/shard_codec.ts";
 
 const log = logger("shard");
@@ -75,8 +62,6 @@ export const SHARD_SERVICE_NAME = "ganache.shard.Shard";
  * that every write the copy does not carry reaches the replica directly.
  */
 const JOIN_SETTLE_MS = RESYNC_MS + 500;
-/** The longest wait between two attempts to copy, in ms. */
-const MAX_COPY_RETRY_MS = 5000;
 
 /** What `shard` takes on the command line. */
 export const SPEC: RoleSpec = {
@@ -292,124 +277,6 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
     await server.shutdown(0);
     throw error;
   }
-}
-
-/**
- * Runs `task`; a call made while it runs gets a run that starts after it
- * (one for all such calls), so that every caller's writes are covered.
- */
-function coalesce(task: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  let next: Promise<void> | undefined;
-  const start = (): Promise<void> =>
-    running = task().finally(() => running = undefined);
-  return () => {
-    if (!running) return start();
-    return next ??= running.catch(() => {}).then(() => {
-      next = undefined;
-      return start();
-    });
-  };
-}
-
-/** Which shard to copy, and how. */
-interface CopyOptions {
-  /** The shard number. */
-  shard: number;
-  /** The cluster's shard count. */
-  shards: number;
-  /** This replica's address (not a peer). */
-  self: string;
-  /** How long to wait before copying when there is a peer, in ms. */
-  settleMs: number;
-  /** Copying again (healing), rather than joining. */
-  again: boolean;
-}
-
-/**
- * Copies the shard's contents (values and tombstones) from a ready peer,
- * trying again until one copy succeeds; with no ready peer, this is the
- * shard's first replica and there is nothing to copy. Writes that arrive
- * meanwhile are kept: an older copy never replaces a newer value.
- */
-async function copyFromPeers(
-  etcd: Etcd3,
-  store: ShardStore,
-  tls: TlsFiles,
-  options: CopyOptions,
-): Promise<void> {
-  const { shard, shards, self } = options;
-  let delay = 250;
-  let settled = false;
-  while (true) {
-    const peers = (await readRegistrations(etcd, shards)).filter((r) =>
-      r.shard === shard && r.state === "ready" && r.address !== self
-    );
-    if (peers.length === 0) {
-      log.info(
-        options.again
-          ? `shard ${shard} has no other ready replica to copy from: keeping what this replica holds`
-          : `shard ${shard} has no ready replica to copy from: this is its first replica, starting empty`,
-      );
-      return;
-    }
-    if (!settled && options.settleMs > 0) {
-      await new Promise((resolve) => setTimeout(resolve, options.settleMs));
-      settled = true;
-      continue;
-    }
-    if (await copyFromPeer(store, tls, peers.map((p) => p.address))) return;
-    log.warn(
-      `no peer of shard ${shard} could be copied from; trying again in ${delay} ms`,
-    );
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, MAX_COPY_RETRY_MS);
-  }
-}
-
-/** Copies from the first of `peers` that answers; tells whether one did. */
-async function copyFromPeer(
-  store: ShardStore,
-  tls: TlsFiles,
-  peers: string[],
-): Promise<boolean> {
-  const Client = grpc.makeGenericClientConstructor(SHARD_SERVICE, "Shard");
-  for (const peer of peers) {
-    const client = new Client(peer, clientCredentials(tls), {
-      ...tlsChannelOptions(peer),
-      "grpc.use_local_subchannel_pool": 1,
-      "grpc.max_receive_message_length": -1,
-    });
-    try {
-      let copied = 0, skipped = 0;
-      await new Promise<void>((resolve, reject) => {
-        const stream = streamCall<EntriesResponse>(client, "Dump", {});
-        stream.on("data", ({ entries }: EntriesResponse) => {
-          for (const entry of entries) {
-            try {
-              store.set(toWrite(entry));
-              copied++;
-            } catch {
-              skipped++; // larger than this replica's whole budget
-            }
-          }
-        });
-        stream.on("end", resolve);
-        stream.on("error", reject);
-      });
-      log.info(
-        `copied ${copied} entries from ${peer}${
-          skipped ? ` (${skipped} too large for this replica)` : ""
-        }`,
-      );
-      return true;
-    } catch (error) {
-      log.warn(`could not copy from ${peer}: ${(error as Error).message}`);
-    } finally {
-      client.close();
-    }
-  }
-  return false;
 }
 
 /** Runs the `shard` role until SIGINT or SIGTERM. */

@@ -2,19 +2,14 @@
  * {@linkcode RemoteShard}: a {@linkcode Shard} whose replicas are remote
  * shard processes, reached over the internal `ganache.shard.Shard` protocol.
  *
- * Gets, and writes (values, and tombstones for deletes), travel in batches
- * (see `pipelined_batcher.ts`): writes go to every live replica as one
- * `Write` call, versioned by the
- * frontend's clock; each replica answers, per entry, the version it now
- * holds, and a write that lost to a newer version is stamped again above
- * it and retried (see `write_round.ts`). Reads go to one ready replica, in
- * rotation, and fail over to the next on a transport failure or a
- * deadline; any other error goes back to the client.
- *
- * A replica that failed a call (transport or deadline) is out of rotation,
- * is probed every {@linkcode PROBE_MS}, and once it answers again it gets
- * writes and is asked to copy its shard again (`Resync`) before it serves
- * reads: it heals without a restart.
+ * Gets and writes (values, and tombstones for deletes) travel in batches
+ * (`pipelined_batcher.ts`). Writes go to every live replica as one `Write`
+ * call, versioned by the frontend's clock, and one that lost to a newer
+ * version is stamped again and retried (`write_round.ts`). Reads go to one
+ * ready replica in rotation and fail over on a transport failure or a
+ * deadline (`replica_failures.ts`). A replica out of rotation is probed
+ * every {@linkcode PROBE_MS} and heals without a restart
+ * (`replica_healing.ts`).
  *
  * @module
  */
@@ -37,45 +32,22 @@ import {
   TRACEPARENT,
   TRACING,
 } from "../ops/tracing.ts";
-import { SHARD_CLIENT_DEFINITION } from "./shard_codec.ts";
+import { ShardClient } from "./shard_codec.ts";
 import { unaryCall } from "../wire/call.ts";
 import { FAILED_PRECONDITION } from "./shard_service.ts";
 import type { ReplicaStats, WriteResponse } from "./shard_messages.ts";
 import { ReplicaCounters } from "./replica_counters.ts";
+import { heal, type Health } from "./replica_healing.ts";
+import { type StatsAnswer, summarize } from "./replica_summary.ts";
+import { isTransportFailure, toGanacheError } from "./replica_failures.ts";
 import { writeRound, type WriteTarget } from "./write_round.ts";
 
 const log = logger("remote_shard");
-
-const ShardClient = grpc.makeGenericClientConstructor(
-  SHARD_CLIENT_DEFINITION,
-  "Shard",
-);
 
 /** How often a replica out of rotation is probed, in ms. */
 export const PROBE_MS = 1000;
 /** How long reads skip a replica that refused one (FAILED_PRECONDITION), in ms. */
 const REFUSED_MS = 1000;
-/** Deadline of a `Resync` call: the longest a copy may take, in ms. */
-const RESYNC_DEADLINE_MS = 5 * 60_000;
-
-/**
- * Status codes that mean the replica (or the way to it), not the request,
- * failed: only these take a replica out of rotation. (CANCELLED: we never
- * cancel a call; a replica that drains on shutdown does.)
- */
-const TRANSPORT_FAILURES = new Set<number>([
-  grpc.status.UNAVAILABLE,
-  grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.CANCELLED,
-]);
-
-/**
- * What grpc-js says when the stream itself broke (a write to a closed
- * socket, a reset stream): these arrive as INTERNAL, but no replica sent
- * them, and a shard never resets a stream on purpose.
- */
-const BROKEN_STREAM =
-  /^Received RST_STREAM|internal client error|EPIPE|ECONNRESET|Connection dropped/;
 
 /** A replica as the registry describes it. */
 export interface ReplicaInfo {
@@ -108,9 +80,7 @@ export interface RemoteShardOptions {
   onStale?: () => void;
 }
 
-/** How this frontend sees a replica's health. */
-type Health = "up" | "down" | "healing";
-
+/** How this frontend sees a replica. */
 interface Replica extends ReplicaInfo {
   client: grpc.Client;
   /** `down` after a transport failure; `healing` while it copies again. */
@@ -262,46 +232,22 @@ export class RemoteShard implements Shard {
     const replicas = [...this.#replicas.values()];
     const answers = await Promise.all(
       replicas.map((replica) =>
-        this.#call<ShardCounters & OwnedBy>(replica, "Stats", {}).then(
-          (counters) => {
-            if (counters.claimed && counters.shard !== this.#options.index) {
-              return FOREIGN; // registered under this shard, serving another
-            }
-            this.#counters.record(
-              `${replica.address} ${replica.startedAt}`,
-              counters,
-            );
-            return counters;
-          },
+        this.#call<StatsAnswer>(replica, "Stats", {}).then(
+          (answer) => answer,
           () => undefined,
         )
       ),
     );
-    const listed: ReplicaStats[] = replicas.flatMap((replica, i) => {
-      const answer = answers[i];
-      if (answer === FOREIGN) return [];
-      const { claimed: _, shard: __, ...counters } = (answer ??
-        this.#counters.last(`${replica.address} ${replica.startedAt}`) ??
-        ZERO) as ShardCounters & Partial<OwnedBy>;
-      return [{
-        ...counters,
+    return summarize(
+      this.#options.index,
+      replicas.map((replica, i) => ({
+        process: `${replica.address} ${replica.startedAt}`,
         address: replica.address,
         state: this.#stateOf(replica),
-      }];
-    });
-    const fullest = listed.filter((r) => r.state === "ready")
-      .sort((a, b) => b.items - a.items)[0] ?? listed[0];
-    if (!fullest) {
-      throw new UnavailableError(
-        `shard ${this.#options.index} has no replica`,
-      );
-    }
-    const { address: _, state: __, ...gauges } = fullest;
-    return {
-      ...gauges,
-      ...this.#counters.totals(),
-      replicas: listed.sort((a, b) => a.address.localeCompare(b.address)),
-    };
+        answer: answers[i],
+      })),
+      this.#counters,
+    );
   }
 
   /** Closes every replica's connection. */
@@ -420,30 +366,11 @@ export class RemoteShard implements Shard {
   #probeDown(): void {
     for (const replica of this.#replicas.values()) {
       if (replica.health !== "down") continue;
-      this.#call(replica, "Stats", {}).then(() => {
-        if (replica.health !== "down") return;
-        replica.health = "healing";
-        log.info(
-          `shard ${this.#options.index}: replica ${replica.address} answers again; asking it to copy its shard`,
-        );
-        return this.#call(replica, "Resync", {}, RESYNC_DEADLINE_MS).then(
-          () => {
-            if (replica.health !== "healing") return;
-            replica.health = "up";
-            log.info(
-              `shard ${this.#options.index}: replica ${replica.address} healed; back in rotation`,
-            );
-          },
-          (error) => {
-            replica.health = "down";
-            log.warn(
-              `shard ${this.#options.index}: replica ${replica.address} could not copy its shard (${
-                (error as Error).message
-              }); trying again`,
-            );
-          },
-        );
-      }, () => {});
+      heal(
+        replica,
+        this.#options.index,
+        (method, timeoutMs) => this.#call(replica, method, {}, timeoutMs),
+      );
     }
   }
 
@@ -469,40 +396,3 @@ export class RemoteShard implements Shard {
 }
 
 const NO_VALUE: AnyValue = { typeUrl: "", value: new Uint8Array(0) };
-
-/** What a replica's `Stats` says about the shard it serves. */
-interface OwnedBy {
-  /** Whether it has claimed a shard. */
-  claimed: boolean;
-  /** The shard it serves. */
-  shard: number;
-}
-
-/** A replica that answered `Stats` for another shard. */
-const FOREIGN = Symbol("foreign");
-
-const ZERO: ShardCounters = {
-  items: 0,
-  bytes: 0,
-  capacityBytes: 0,
-  hits: 0,
-  misses: 0,
-  evictions: 0,
-  expirations: 0,
-} as ShardCounters;
-
-/** Whether a call failed in transport or by its deadline. */
-function isTransportFailure(error: unknown): boolean {
-  const { code, details } = error as Partial<grpc.ServiceError>;
-  if (code === undefined) return false;
-  return TRANSPORT_FAILURES.has(code) ||
-    (code === grpc.status.INTERNAL && BROKEN_STREAM.test(details ?? ""));
-}
-
-function toGanacheError(error: unknown): GanacheError {
-  const { code, details } = error as Partial<grpc.ServiceError>;
-  return new GanacheError(
-    code ?? grpc.status.UNKNOWN,
-    details ?? String(error),
-  );
-}

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Buffer } from "node:buffer";
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import type { EntriesResponse, ShardEntry } from "../wire/messages.ts";
 import {
   PROTO_ROOT,
@@ -56,3 +56,9 @@ export const SHARD_SERVER_DEFINITION: grpc.ServiceDefinition = {
       Entries.encode(response).finish() as Buffer,
   },
 };
+
+/** The client class of the `ganache.shard.Shard` service, with that codec. */
+export const ShardClient = grpc.makeGenericClientConstructor(
+  SHARD_CLIENT_DEFINITION,
+  "Shard",
+);
