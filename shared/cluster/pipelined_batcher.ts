@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { runBatch } from "../shards/batcher.ts";
 
 /**
  * Like the per-turn `Batcher` (`shared/shards/batcher.ts`), but a batch is
@@ -63,16 +64,7 @@ export class PipelinedBatcher<I, O> {
       const items = this.#items.splice(0, this.#maxItems);
       const waiters = this.#waiters.splice(0, items.length);
       this.#inFlight++;
-      let running: Promise<O[]>;
-      try {
-        running = this.#run(items);
-      } catch (error) {
-        running = Promise.reject(error);
-      }
-      running.then(
-        (outputs) => waiters.forEach((w, i) => w.resolve(outputs[i]!)),
-        (error) => waiters.forEach((w) => w.reject(error)),
-      ).finally(() => {
+      runBatch(this.#run, items, waiters).finally(() => {
         this.#inFlight--;
         this.#flush();
       });

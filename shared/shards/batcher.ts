@@ -48,15 +48,29 @@ export class Batcher<I, O> {
     const waiters = this.#waiters;
     this.#items = [];
     this.#waiters = [];
-    let running: Promise<O[]>;
-    try {
-      running = this.#run(items);
-    } catch (error) {
-      running = Promise.reject(error);
-    }
-    running.then(
-      (outputs) => waiters.forEach((w, i) => w.resolve(outputs[i]!)),
-      (error) => waiters.forEach((w) => w.reject(error)),
-    );
+    runBatch(this.#run, items, waiters);
   }
+}
+
+/**
+ * Runs one batch and settles each item's waiter with its output, or every
+ * waiter with the batch's error (a `run` that throws rejects them too).
+ *
+ * @returns Settles once every waiter is settled; never rejects.
+ */
+export function runBatch<I, O>(
+  run: (items: I[]) => Promise<O[]>,
+  items: I[],
+  waiters: PromiseWithResolvers<O>[],
+): Promise<void> {
+  let running: Promise<O[]>;
+  try {
+    running = run(items);
+  } catch (error) {
+    running = Promise.reject(error);
+  }
+  return running.then(
+    (outputs) => waiters.forEach((w, i) => w.resolve(outputs[i]!)),
+    (error) => waiters.forEach((w) => w.reject(error)),
+  );
 }
