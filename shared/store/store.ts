@@ -65,7 +65,6 @@ export class ShardStore extends StoreBase {
    * than an entry can hold.
    */
   set(write: ShardWrite): number {
-    this.checkSize(write);
     return this.put(write);
   }
 
@@ -92,7 +91,6 @@ export class ShardStore extends StoreBase {
       return existed;
     }
     const write = { key, value: NO_VALUE, ttlMs: 0, version, tombstone: true };
-    this.checkSize(write);
     return this.put(write) === version && existed;
   }
 

@@ -17,7 +17,11 @@ import {
 } from "./entries.ts";
 import { INITIAL_INDEX_BYTES, KeyIndex } from "./key_index.ts";
 import { NamespaceFlushes } from "./namespace_flushes.ts";
-import { INLINE_TYPE_URL, TypeUrlTable } from "./type_urls.ts";
+import {
+  INLINE_TYPE_URL,
+  type TypeUrlPlan,
+  TypeUrlTable,
+} from "./type_urls.ts";
 import { replaces } from "./write_order.ts";
 
 /** How long a tombstone lasts unless its write says otherwise: longer than any join copy. */
@@ -119,10 +123,24 @@ export class StoreBase {
       this.types.byteLength + this.flushes.byteLength;
   }
 
+  /**
+   * Checks that a write can fit the store at all.
+   *
+   * @throws {ResourceExhaustedError} when the entry alone exceeds the budget.
+   */
   protected checkSize(write: ShardWrite): void {
-    const value = write.tombstone ? NO_VALUE : write.value;
+    this.#fits(
+      this.index.key.encode(write.key),
+      write.tombstone ? NO_VALUE : write.value,
+    );
+  }
+
+  /**
+   * Checks that an entry with a key of `keyLength` bytes and `value` fits
+   * the store at all; returns where its type URL goes.
+   */
+  #fits(keyLength: number, value: AnyValue): TypeUrlPlan {
     checkValueLength(value.value.byteLength);
-    const keyLength = this.index.key.encode(write.key);
     const url = this.types.plan(value.typeUrl);
     const size = entryBytes(
       keyLength,
@@ -135,12 +153,19 @@ export class StoreBase {
         `entry is ${size} bytes with its header: a shard holds at most ${room}`,
       );
     }
+    return url;
   }
 
+  /**
+   * Writes a key after checking that it fits (before anything changes).
+   *
+   * @throws {ResourceExhaustedError} when the entry alone exceeds the budget.
+   */
   protected put(write: ShardWrite): number {
     const old = this.index.find(write.key);
     const tombstone = write.tombstone === true;
     const any = tombstone ? NO_VALUE : write.value;
+    let url = this.#fits(this.index.key.length, any);
     if (old !== 0) {
       if (
         write.version !== undefined && !this.hidden(old, write.key) &&
@@ -149,10 +174,11 @@ export class StoreBase {
         return this.entries.version(old);
       }
       this.remove(old);
+      // The old entry may have been its type URL's last user.
+      url = this.types.plan(any.typeUrl);
     }
     const key = this.index.key;
     const keyLength = key.length;
-    const url = this.types.plan(any.typeUrl);
     const size = entryBytes(
       keyLength,
       any.value.byteLength,
