@@ -12,6 +12,17 @@ export { ChildProcess, ROOT };
 /** The line `start` logs once it serves; group 1 is the port. */
 export const GANACHE_READY = /serving ganache\.cfe\.CFE on 127\.0\.0\.1:(\d+)/;
 
+/**
+ * Waits until a `start` process serves with every worker shard up.
+ *
+ * @returns The port it serves on.
+ */
+export async function servingPort(server: ChildProcess): Promise<number> {
+  const port = Number((await server.waitFor(GANACHE_READY))[1]);
+  await server.waitFor(/worker shards of \d+ bytes are up/);
+  return port;
+}
+
 /** The line `bench/echo_server.ts` logs once it serves; group 1 is the port. */
 export const ECHO_READY = /echo server listening on 127\.0\.0\.1:(\d+)/;
 

@@ -20,7 +20,7 @@ import { parseSize } from "../shared/flags.ts";
 import { ensureDevCerts } from "../shared/frontend/certs.ts";
 import { GanacheClient } from "../shared/client.ts";
 import { ChildProcess, GanacheProcess } from "../tests/process_helpers.ts";
-import { freePort } from "./load_process.ts";
+import { freePort, servingPort } from "./load_process.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -134,10 +134,7 @@ async function ganache(budget: number, valueBytes: number): Promise<Figures> {
     flags["v8-flags"] ? { DENO_V8_FLAGS: flags["v8-flags"] } : {},
   );
   try {
-    const port = Number(
-      (await server.waitFor(/serving ganache\.cfe\.CFE on [^:]+:(\d+)/))[1],
-    );
-    await server.waitFor(/worker shards of \d+ bytes are up/);
+    const port = await servingPort(server);
     const client = await GanacheClient.connect({
       address: `127.0.0.1:${port}`,
       certs,

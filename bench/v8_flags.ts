@@ -18,6 +18,7 @@ import { GanacheClient } from "../shared/client.ts";
 import { ChildProcess, taskArgs } from "../tests/process_helpers.ts";
 import { fixedGet, keyName, LOAD_NAMESPACE, makeValue } from "./load_wire.ts";
 import { runH2load } from "./load_h2load.ts";
+import { servingPort } from "./load_process.ts";
 
 const { values: options } = parseArgs({
   args: Deno.args,
@@ -68,10 +69,7 @@ async function measure(flags: string | undefined): Promise<string> {
     ...["--port", "0", "--certs", certs, "--no-client-auth"],
   ]);
   try {
-    const port = Number(
-      (await server.waitFor(/serving ganache\.cfe\.CFE on [^:]+:(\d+)/))[1],
-    );
-    await server.waitFor(/worker shards of \d+ bytes are up/);
+    const port = await servingPort(server);
     const client = await GanacheClient.connect({
       address: `127.0.0.1:${port}`,
       certs,
