@@ -178,18 +178,46 @@ export class ShardStore extends StoreBase {
       this.counts.visited++;
       const key = this.keyOf(ref);
       if (!entries.isExpired(ref, now) && !this.hidden(ref, key)) {
-        const { typeUrl, value, version } = this.read(ref);
-        const write: ShardWrite = {
-          key,
-          value: { typeUrl, value },
-          ttlMs: this.entries.ttlLeft(ref, now),
-          version,
-        };
-        if (entries.isTombstone(ref)) write.tombstone = true;
-        yield write;
+        yield this.#writeAt(ref, key, now);
       }
       ref = newer;
     }
+  }
+
+  /**
+   * The keys of every live entry and tombstone, least recently used first
+   * (as {@linkcode writes}, without reading values).
+   */
+  *keys(): Generator<string> {
+    const now = this.now();
+    const entries = this.entries;
+    for (let ref = entries.oldest; ref !== 0; ref = entries.newerThan(ref)) {
+      this.counts.visited++;
+      const key = this.keyOf(ref);
+      if (!entries.isExpired(ref, now) && !this.hidden(ref, key)) yield key;
+    }
+  }
+
+  /**
+   * How one key stands, as the write that recreates it (value or
+   * tombstone, remaining TTL, version), without counting a hit or a miss
+   * or touching its recency; `undefined` when it holds nothing.
+   */
+  writeOf(key: string): ShardWrite | undefined {
+    const ref = this.live(key);
+    return ref === 0 ? undefined : this.#writeAt(ref, key, this.now());
+  }
+
+  #writeAt(ref: number, key: string, now: number): ShardWrite {
+    const { typeUrl, value, version } = this.read(ref);
+    const write: ShardWrite = {
+      key,
+      value: { typeUrl, value },
+      ttlMs: this.entries.ttlLeft(ref, now),
+      version,
+    };
+    if (this.entries.isTombstone(ref)) write.tombstone = true;
+    return write;
   }
 
   /**

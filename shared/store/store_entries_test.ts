@@ -168,3 +168,29 @@ Deno.test("ShardStore tombstones: a versioned delete hides the key, keeps older 
   );
   assert.equal(store.set(versioned("k", 5, 150)), 150); // the tombstone is gone
 });
+
+Deno.test("ShardStore keys() and writeOf() read what writes() would, key by key, counting no hit or miss", () => {
+  const clock = { t: 1_000 };
+  const store = new ShardStore({ maxBytes: 10_000, now: () => clock.t });
+  store.set(versioned("a", 1, 10));
+  store.set({ ...versioned("b", 2, 20), ttlMs: 500 });
+  store.delete("c", 30); // a tombstone
+  store.set({ ...versioned("d", 4, 40), ttlMs: 10 });
+  clock.t += 100; // d expires
+  assert.deepEqual([...store.keys()], ["a", "b", "c"]);
+  assert.deepEqual(
+    ["a", "b", "c"].map((key) => store.writeOf(key)),
+    [...store.writes()],
+  );
+  assert.deepEqual(store.writeOf("c"), {
+    key: "c",
+    value: { typeUrl: "", value: new Uint8Array(0) },
+    ttlMs: 600_000 - 100, // the default tombstone TTL, 100 ms later
+    version: 30,
+    tombstone: true,
+  });
+  assert.equal(store.writeOf("d"), undefined);
+  assert.equal(store.writeOf("never"), undefined);
+  const { hits, misses } = store.stats();
+  assert.deepEqual({ hits, misses }, { hits: 0, misses: 0 });
+});
