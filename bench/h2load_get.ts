@@ -1,209 +1,211 @@
 /**
- * Get throughput with h2load as the client (64 requests in flight on one
- * connection by default), in one run, of:
- * - `echo`: a bare grpc-js TLS server answering Get with the same reply
- *   bytes (the transport ceiling),
- * - `start`: the embedded service,
+ * Get throughput and server CPU per Get with h2load as the client, in one
+ * run, of:
+ * - `start`: the embedded service (`deno task start --workers N`),
  * - `cluster` (with `--cluster`): a `cfe` frontend with 2 remote shard
- *   processes and an etcd.
- * Servers use TLS without client certificates, since h2load cannot
- * present one. Rounds alternate between the targets to spread the noise.
+ *   processes (1 replica each) and an etcd, all started with the command
+ *   lines of the `cfe` and `shard` tasks,
+ * - `echo` (with `--echo`): a bare grpc-js TLS server answering Get with
+ *   the same reply bytes (the transport ceiling).
  *
- * Usage: deno run -A bench/h2load_get.ts [--duration 10] [--streams 64]
- *        [--rounds 2] [--value-bytes 100] [--workers N] [--cluster]
+ * Every Get reads one preloaded key. Servers use TLS without client
+ * certificates, since h2load cannot present one (the cfe→shard hop keeps
+ * mutual TLS). Rounds alternate between the targets to spread the noise.
+ *
+ * CPU per Get is the user + system time (`/proc/<pid>/stat`) of every
+ * server process (start's one; cfe's and both shards' for the cluster; etcd
+ * is not counted) over a whole h2load run, warm-up included, divided by the
+ * Gets the servers counted over it (the shards' hits in `Stats`).
+ *
+ * Usage: deno run -A bench/h2load_get.ts [--cluster] [--echo]
+ *        [--connections 4] [--streams 16] [--duration 10] [--rounds 3]
+ *        [--value-bytes 100] [--workers 2]
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
 import { ensureDevCerts } from "../shared/frontend/certs.ts";
 import { GanacheClient } from "../shared/client.ts";
-import { encodeBytes } from "../shared/wire/values.ts";
-import { PROTO_ROOT } from "../shared/wire/services.ts";
 import { EtcdServer } from "../tests/etcd_server.ts";
+import { type ChildProcess, GanacheProcess } from "../tests/process_helpers.ts";
+import { fixedGet, keyName, LOAD_NAMESPACE, makeValue } from "./load_wire.ts";
+import { runH2load } from "./load_h2load.ts";
+import {
+  GANACHE_READY,
+  type ServerProcess,
+  servingPort,
+  startEcho,
+} from "./load_process.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
+    connections: { type: "string", default: "4" },
+    streams: { type: "string", default: "16" },
     duration: { type: "string", default: "10" },
-    streams: { type: "string", default: "64" },
-    rounds: { type: "string", default: "2" },
+    rounds: { type: "string", default: "3" },
     "value-bytes": { type: "string", default: "100" },
-    workers: {
-      type: "string",
-      default: String(navigator.hardwareConcurrency),
-    },
+    workers: { type: "string", default: "2" },
     cluster: { type: "boolean", default: false },
+    echo: { type: "boolean", default: false },
   },
 });
 
-const ROOT = new URL("..", import.meta.url).pathname;
+/** User + system CPU time of a process so far, in milliseconds. */
+function cpuMs(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!
+    .split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** A server under test: its processes, its port, and its Gets so far. */
+interface Target {
+  name: string;
+  port: number;
+  pids: number[];
+  /** Gets the server has answered (hits: every Get reads a present key). */
+  gets?: () => Promise<number>;
+}
+
 const certs = await Deno.makeTempDir({ prefix: "ganache-bench-" });
 await ensureDevCerts(certs);
-const value = encodeBytes(
-  crypto.getRandomValues(new Uint8Array(Number(values["value-bytes"]))),
-);
-const GetRequest = PROTO_ROOT.lookupType("ganache.cfe.GetRequest");
-const GetResponse = PROTO_ROOT.lookupType("ganache.cfe.GetResponse");
-const request = GetRequest.encode({ namespace: "bench", key: "key-0" })
-  .finish();
-const reply = GetResponse.encode({ data: value }).finish();
-const frame = new Uint8Array(5 + request.length);
-new DataView(frame.buffer).setUint32(1, request.length);
-frame.set(request, 5);
-const body = `${certs}/get.bin`;
-await Deno.writeFile(body, frame);
+const value = makeValue(Number(values["value-bytes"]));
+const request = fixedGet(value, 1, true);
+const bodyFile = `${certs}/get.bin`;
+await Deno.writeFile(bodyFile, request.body);
 
-interface Server {
-  process: Deno.ChildProcess;
-  port: number;
-}
-
-const processes: Deno.ChildProcess[] = [];
-
-/** Runs `deno <args>` and resolves with the port its log names. */
-async function spawn(args: string[], pattern: RegExp): Promise<Server> {
-  const process = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  processes.push(process);
-  let text = "";
-  for await (
-    const chunk of process.stderr.pipeThrough(new TextDecoderStream())
-  ) {
-    text += chunk;
-    const match = text.match(pattern);
-    if (match) {
-      process.stderr.cancel().catch(() => {});
-      return { process, port: Number(match[1]) };
-    }
-  }
-  throw new Error(`server did not start:\n${text}`);
-}
-
-async function h2load(port: number): Promise<{ rps: number; meanMs: number }> {
-  const args = [
-    ["-c", "1", "-t", "1", "-m", values.streams],
-    ["-D", values.duration, "--warm-up-time", "1"],
-    ["-H", "content-type: application/grpc", "-H", "te: trailers"],
-    ["-d", body, `https://127.0.0.1:${port}/ganache.cfe.CFE/Get`],
-  ].flat();
-  const out = await new Deno.Command("h2load", {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  const rps = text.match(/finished in [\d.]+s, ([\d.]+) req\/s/);
-  const failed = text.match(/(\d+) failed, (\d+) errored/);
-  const mean = text.match(/time for request:\s+\S+\s+\S+\s+(\S+)/);
-  if (!rps || !failed || failed[1] !== "0" || failed[2] !== "0") {
-    throw new Error(
-      `h2load failed:\n${text}\n${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  const meanText = mean?.[1] ?? "0ms";
-  const meanMs = parseFloat(meanText) * (meanText.endsWith("us") ? 0.001 : 1);
-  return { rps: Number(rps[1]), meanMs };
-}
-
-const RUN = ["run", "-A", "--unstable-worker-options", "main.ts"];
-const FRONTEND_PORT = /serving ganache\.cfe\.CFE on 127\.0\.0\.1:(\d+)/;
+const processes: ChildProcess[] = [];
+const clients: GanacheClient[] = [];
 let etcd: EtcdServer | undefined;
+
+/** Starts `deno task <task> ...args` and waits for `ready`. */
+async function task(
+  name: string,
+  args: string[],
+  ready: RegExp,
+): Promise<[ChildProcess, RegExpMatchArray]> {
+  const process = new GanacheProcess(name, args, certs);
+  processes.push(process);
+  return [process, await process.waitFor(ready, 60_000)];
+}
+
+/** Connects a client, preloads the key, and counts hits from `Stats`. */
+async function ganache(
+  name: string,
+  port: number,
+  pids: number[],
+): Promise<Target> {
+  const client = await GanacheClient.connect({
+    address: `127.0.0.1:${port}`,
+    certs,
+  });
+  clients.push(client);
+  await client.namespace(LOAD_NAMESPACE).set(keyName(0), value);
+  const gets = async () =>
+    (await client.stats()).shards.reduce((sum, s) => sum + s.hits, 0);
+  return { name, port, pids, gets };
+}
+
 try {
-  const targets: [string, Server][] = [
-    [
-      "echo",
-      await spawn(
-        [
-          "run",
-          "-A",
-          "bench/echo_server.ts",
-          "--certs",
-          certs,
-          "--no-client-auth",
-        ]
-          .concat(["--reply-hex", Buffer.from(reply).toString("hex")]),
-        /listening on 127\.0\.0\.1:(\d+)/,
-      ),
-    ],
-    [
-      "start",
-      await spawn(
-        [...RUN, "start", "--port", "0", "--certs", certs, "--no-client-auth"]
-          .concat(["--workers", values.workers]),
-        FRONTEND_PORT,
-      ),
-    ],
-  ];
+  const targets: Target[] = [];
+  const [start] = await task("start", [
+    ...["--port", "0", "--certs", certs, "--no-client-auth"],
+    ...["--workers", values.workers],
+  ], GANACHE_READY);
+  const startPort = await servingPort(start);
+  targets.push(await ganache("start", startPort, [start.pid]));
   if (values.cluster) {
     etcd = await EtcdServer.start();
-    const cluster = ["--etcd", etcd.url, "--certs", certs, "--shards", "2"];
+    const flags = ["--etcd", etcd.url, "--certs", certs, "--shards", "2"];
+    const shards = [];
     for (let i = 0; i < 2; i++) {
-      await spawn([...RUN, "shard", "--port", "0", ...cluster], /serving on/);
+      const [shard] = await task(
+        "shard",
+        ["--port", "0", ...flags],
+        /shard \d+ of \d+ serving on/,
+      );
+      shards.push(shard);
     }
-    targets.push([
-      "cluster",
-      await spawn(
-        [...RUN, "cfe", "--port", "0", "--no-client-auth", ...cluster],
-        FRONTEND_PORT,
-      ),
-    ]);
+    const [cfe, match] = await task(
+      "cfe",
+      ["--port", "0", "--no-client-auth", ...flags],
+      GANACHE_READY,
+    );
+    await cfe.waitFor(/routing to 2 shards/, 60_000);
+    targets.push(
+      await ganache("cluster", Number(match[1]), [
+        cfe.pid,
+        ...shards.map((s) => s.pid),
+      ]),
+    );
   }
-  const clients = await Promise.all(
-    targets.slice(1).map(([, server]) =>
-      GanacheClient.connect({ address: `127.0.0.1:${server.port}`, certs })
-    ),
-  );
-  for (const client of clients) {
-    await client.namespace("bench").set("key-0", value);
+  if (values.echo) {
+    const echo: ServerProcess = await startEcho(certs, request.reply, false);
+    processes.push(echo.process);
+    targets.push({ name: "echo", port: echo.port, pids: [echo.process.pid] });
   }
-  const results = new Map<string, number[]>(
-    targets.map(([name]) => [name, []]),
+
+  const results = new Map(
+    targets.map((t) => [t.name, [] as { rps: number; cpuUs: number }[]]),
   );
-  for (let round = 0; round < Number(values.rounds); round++) {
-    for (const [name, server] of targets) {
-      const { rps, meanMs } = await h2load(server.port);
-      results.get(name)!.push(rps);
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    for (const target of targets) {
+      const cpu = () => target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+      const getsBefore = await target.gets?.();
+      const cpuBefore = cpu();
+      const result = await runH2load({
+        origin: `https://127.0.0.1:${target.port}`,
+        target: target.name === "echo" ? "echo" : "ganache",
+        request,
+        path: request.path,
+        bodyFile,
+        connections: Number(values.connections),
+        inFlight: Number(values.streams),
+        duration: Number(values.duration),
+      });
+      const cpuAfter = cpu();
+      const getsAfter = await target.gets?.();
+      if (result.errors > 0) {
+        throw new Error(`${target.name}: ${JSON.stringify(result)}`);
+      }
+      // The echo server counts nothing: h2load's count (warm-up aside).
+      const gets = getsBefore === undefined
+        ? result.ops
+        : getsAfter! - getsBefore;
+      const cpuUs = (cpuAfter - cpuBefore) * 1000 / gets;
+      results.get(target.name)!.push({ rps: result.opsPerSec, cpuUs });
       console.log(
-        `round ${round + 1} ${name.padEnd(7)} ${
-          rps.toFixed(0).padStart(7)
-        } req/s  mean ${meanMs.toFixed(2)} ms`,
+        `round ${round} ${target.name.padEnd(7)} ${
+          String(result.opsPerSec).padStart(7)
+        } Gets/s  ${cpuUs.toFixed(1).padStart(6)} µs CPU/Get  p50 ${
+          result.latencyMs.p50?.toFixed(2)
+        } ms  p99 ${result.latencyMs.p99?.toFixed(2)} ms`,
       );
     }
   }
-  for (const client of clients) {
-    const { shards } = await client.stats();
-    const misses = shards.reduce((sum, s) => sum + s.misses, 0);
-    client.close();
-    if (misses !== 0) {
-      throw new Error(`${misses} misses: the benchmark did not read the key`);
-    }
-  }
-  const mean = (name: string) => {
-    const xs = results.get(name)!;
+  const mean = (name: string, of: "rps" | "cpuUs") => {
+    const xs = results.get(name)!.map((r) => r[of]);
     return xs.reduce((a, b) => a + b, 0) / xs.length;
   };
   console.log(
-    `\nGet, ${values.streams} in flight, ${
+    `\nGet, ${values.connections} connections × ${values.streams} streams, ${
       values["value-bytes"]
-    }-byte value (mean of ${values.rounds} rounds):`,
+    }-byte value, mean of ${values.rounds} rounds of ${values.duration} s (load average ${
+      Deno.loadavg().map((x) => x.toFixed(2)).join(" ")
+    }):`,
   );
-  for (const [name] of targets) {
+  for (const { name } of targets) {
     console.log(
-      `  ${name.padEnd(7)} ${mean(name).toFixed(0).padStart(7)} req/s  ${
-        (mean(name) / mean("echo")).toFixed(2)
-      } x echo  ${(mean(name) / mean("start")).toFixed(2)} x start`,
+      `  ${name.padEnd(7)} ${mean(name, "rps").toFixed(0).padStart(7)} Gets/s ${
+        (mean(name, "rps") / mean("start", "rps")).toFixed(2)
+      } × start   ${mean(name, "cpuUs").toFixed(1).padStart(6)} µs CPU/Get ${
+        (mean(name, "cpuUs") / mean("start", "cpuUs")).toFixed(2)
+      } × start`,
     );
   }
 } finally {
-  for (const process of processes) {
-    process.kill("SIGTERM");
-    await process.status;
-  }
+  clients.forEach((client) => client.close());
+  await Promise.all(processes.map((process) => process.stop(5_000)));
   await etcd?.[Symbol.asyncDispose]();
   await Deno.remove(certs, { recursive: true });
 }
