@@ -16,6 +16,7 @@ import { HybridLogicalClock } from "../shared/cluster/hlc.ts";
 import { Membership } from "../shared/cluster/membership.ts";
 import { clusterShardCount } from "../shared/cluster/registry.ts";
 import { RemoteShard } from "../shared/cluster/remote_shard.ts";
+import { ClusterShard } from "../shared/cluster/cluster_shard.ts";
 import type { FlagValues, RoleSpec } from "../shared/flags.ts";
 import {
   type FrontendOptions,
@@ -112,9 +113,19 @@ export async function startCfe(options: CfeOptions): Promise<RunningCfe> {
         }),
     );
     shardList.push(...shards);
+    // Counters, conditional writes, touch and flush go through each
+    // shard's deciding replica (`cluster_shard.ts`).
+    const routed = shards.map((remote, index) =>
+      new ClusterShard(remote, {
+        index,
+        timeoutMs: options.shardTimeoutMs,
+        clock,
+        onFailover: () => metrics.failovers.inc({ shard: String(index) }),
+      })
+    );
     // A replica marked down after a failed call changes no registration:
     // /readyz asks the shards themselves.
-    const frontend = await startFrontend(options, new Router(shards), metrics, {
+    const frontend = await startFrontend(options, new Router(routed), metrics, {
       ready: () => shards.every((shard) => shard.readable),
     });
     const report = () => {

@@ -42,7 +42,13 @@ import {
 import { prepareCerts } from "../shared/frontend/frontend.ts";
 import { startGrpcServer } from "../shared/frontend/grpc_server.ts";
 import { HealthService } from "../shared/frontend/health.ts";
-import { readTlsFiles, serverCredentials } from "../shared/frontend/tls.ts";
+import {
+  clientCredentials,
+  readTlsFiles,
+  serverCredentials,
+} from "../shared/frontend/tls.ts";
+import { ApplyService } from "../shared/cluster/apply_service.ts";
+import { ReplicaMemory } from "../shared/cluster/replica_memory.ts";
 import { logger } from "../shared/ops/log.ts";
 import { Metrics, serveMetrics } from "../shared/ops/metrics.ts";
 import { serveUntilSignal } from "../shared/ops/signals.ts";
@@ -169,14 +175,27 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
   await prepareCerts(options.certs);
   const tls = await readTlsFiles(options.certs, "shard");
   const store = new ShardStore({ maxBytes: options.maxBytes });
+  const memory = new ReplicaMemory();
   const health = new HealthService([SHARD_SERVICE_NAME]);
   let shardNumber = "";
   let ownership: Ownership | undefined;
   let readable = false;
+  let address = "";
   let resync: () => Promise<void> = () => Promise.resolve();
   const metrics = new Metrics(() =>
     Promise.resolve([{ shard: shardNumber, counters: store.stats() }])
   );
+  // Counters, conditional writes, touch and flush (`apply_decider.ts`).
+  const apply = new ApplyService({
+    store,
+    memory,
+    peers: PEER_COMMON_NAMES,
+    credentials: clientCredentials(tls),
+    self: () => address,
+    ownership: () => ownership,
+    readable: () => readable,
+    metrics,
+  });
   const server = await startGrpcServer({
     host: options.host,
     port: options.port,
@@ -189,20 +208,24 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
     services: [
       [
         SHARD_SERVER_DEFINITION,
-        shardImplementation({
-          store,
-          peers: PEER_COMMON_NAMES,
-          metrics,
-          ownership: () => ownership,
-          readable: () => readable,
-          resync: () => resync(),
-        }),
+        {
+          ...shardImplementation({
+            store,
+            peers: PEER_COMMON_NAMES,
+            metrics,
+            ownership: () => ownership,
+            readable: () => readable,
+            resync: () => resync(),
+            writeFloor: (key, version) => memory.floor(key, version),
+          }),
+          ...apply.implementation(),
+        },
       ],
       [HEALTH_SERVICE, health.implementation()],
     ],
   });
   const purge = setInterval(() => store.purgeExpired(), PURGE_INTERVAL_MS);
-  const address = options.advertise ?? `${options.host}:${server.port}`;
+  address = options.advertise ?? `${options.host}:${server.port}`;
   let etcd: Etcd3 | undefined;
   let registrar: ShardRegistrar | undefined;
   try {
@@ -232,6 +255,7 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
         self: address,
         settleMs,
         again,
+        memory,
       });
     await copy(JOIN_SETTLE_MS);
     await registrar.setState("ready");
@@ -266,6 +290,7 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
         health.close();
         await server.shutdown(options.shutdownGraceMs);
         clearInterval(purge);
+        apply.close();
         await http?.close();
         connected.etcd.close();
       },
@@ -274,6 +299,7 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
     await registrar?.revoke();
     etcd?.close();
     clearInterval(purge);
+    apply.close();
     await server.shutdown(0);
     throw error;
   }

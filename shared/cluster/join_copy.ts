@@ -10,6 +10,8 @@ import * as grpc from "@grpc/grpc-js";
 import type { Etcd3 } from "etcd3";
 import { readRegistrations } from "./registry.ts";
 import { toWrite } from "./shard_service.ts";
+import { copyRecent } from "./recent_copy.ts";
+import type { ReplicaMemory } from "./replica_memory.ts";
 import {
   clientCredentials,
   tlsChannelOptions,
@@ -55,6 +57,11 @@ export interface CopyOptions {
   settleMs: number;
   /** Copying again (healing), rather than joining. */
   again: boolean;
+  /**
+   * The replica's recent flushes and results: the peer's are copied first
+   * (`recent_copy.ts`), and it meets every version copied.
+   */
+  memory?: ReplicaMemory;
 }
 
 /**
@@ -89,7 +96,8 @@ export async function copyFromPeers(
       settled = true;
       continue;
     }
-    if (await copyFromPeer(store, tls, peers.map((p) => p.address))) return;
+    const addresses = peers.map((p) => p.address);
+    if (await copyFromPeer(store, tls, addresses, options.memory)) return;
     log.warn(
       `no peer of shard ${shard} could be copied from; trying again in ${delay} ms`,
     );
@@ -103,6 +111,7 @@ async function copyFromPeer(
   store: ShardStore,
   tls: TlsFiles,
   peers: string[],
+  memory?: ReplicaMemory,
 ): Promise<boolean> {
   const Client = grpc.makeGenericClientConstructor(SHARD_SERVICE, "Shard");
   for (const peer of peers) {
@@ -113,11 +122,13 @@ async function copyFromPeer(
     });
     try {
       let copied = 0, skipped = 0;
+      if (memory) await copyRecent(client, store, memory);
       await new Promise<void>((resolve, reject) => {
         const stream = streamCall<EntriesResponse>(client, "Dump", {});
         stream.on("data", ({ entries }: EntriesResponse) => {
           for (const entry of entries) {
             try {
+              memory?.observe(entry.version);
               store.set(toWrite(entry));
               copied++;
             } catch {

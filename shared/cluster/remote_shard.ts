@@ -41,6 +41,7 @@ import { heal, type Health } from "./replica_healing.ts";
 import { type StatsAnswer, summarize } from "./replica_summary.ts";
 import { isTransportFailure, toGanacheError } from "./replica_failures.ts";
 import { writeRound, type WriteTarget } from "./write_round.ts";
+import type { ReplicaHandle } from "./replica_handle.ts";
 
 const log = logger("remote_shard");
 
@@ -181,7 +182,9 @@ export class RemoteShard implements Shard {
     const { entries } = await this.#read<EntriesResponse>("Get", { keys });
     return entries.map((e) => {
       if (e.version) this.#options.clock.observe(e.version);
-      return e.found && e.data ? e.data : undefined;
+      return e.found && e.data
+        ? Object.assign(e.data, { version: e.version })
+        : undefined;
     });
   }
 
@@ -248,6 +251,20 @@ export class RemoteShard implements Shard {
       })),
       this.#counters,
     );
+  }
+
+  /** The replicas that take writes, for the cache operations (`cluster_shard.ts`). */
+  writers(): ReplicaHandle[] {
+    const readers = this.#readers();
+    return [...this.#replicas.values()].filter((r) => r.health !== "down")
+      .map((r) => ({
+        address: r.address,
+        ready: readers.includes(r),
+        call: <T>(method: string, request: unknown) =>
+          this.#call<T>(r, method, request),
+        failed: (error: unknown) => this.#failed(r, error),
+        refused: (error: unknown) => this.#refused(r, error),
+      }));
   }
 
   /** Closes every replica's connection. */

@@ -76,6 +76,13 @@ export interface ShardServiceOptions {
   readable?: () => boolean;
   /** Copies the shard again from a ready peer (see `Resync`). */
   resync?: () => Promise<void>;
+  /**
+   * Sees every versioned write before it applies, and answers the version
+   * a write of its key must be above (a namespace flush; 0 for none): one
+   * at or below it is not applied, and its result names that version, so
+   * that the frontend stamps it again above (see `replica_memory.ts`).
+   */
+  writeFloor?: (key: string, version: number) => number;
 }
 
 /** Builds the `ganache.shard.Shard` handlers. */
@@ -143,6 +150,10 @@ export function shardImplementation(
 
   const write = (entry: WriteEntry): WriteResult => {
     try {
+      const floor = options.writeFloor?.(entry.key, entry.version) ?? 0;
+      if (entry.version !== 0 && entry.version <= floor) {
+        return { code: Status.OK, message: "", version: floor, existed: false };
+      }
       const write = toWrite(entry);
       const existed = write.tombstone === true &&
         store.ttl(write.key) !== undefined;

@@ -466,6 +466,22 @@ export const DESCRIPTOR = {
                   "requestType": "google.protobuf.Empty",
                   "responseType": "google.protobuf.Empty",
                 },
+                "Apply": {
+                  "requestType": "ApplyRequest",
+                  "responseType": "ApplyResponse",
+                },
+                "Replicate": {
+                  "requestType": "ReplicateRequest",
+                  "responseType": "ReplicateResponse",
+                },
+                "Flush": {
+                  "requestType": "FlushRequest",
+                  "responseType": "FlushResponse",
+                },
+                "Recent": {
+                  "requestType": "google.protobuf.Empty",
+                  "responseType": "RecentResponse",
+                },
               },
             },
             "KeysRequest": {
@@ -597,6 +613,265 @@ export const DESCRIPTOR = {
                 "shard": {
                   "type": "uint32",
                   "id": 11,
+                },
+              },
+            },
+            "Operation": {
+              "oneofs": {
+                "op": {
+                  "oneof": [
+                    "increment",
+                    "setIf",
+                    "touch",
+                  ],
+                },
+              },
+              "fields": {
+                "requestId": {
+                  "type": "string",
+                  "id": 1,
+                },
+                "key": {
+                  "type": "string",
+                  "id": 2,
+                },
+                "increment": {
+                  "type": "IncrementOp",
+                  "id": 3,
+                },
+                "setIf": {
+                  "type": "SetIfOp",
+                  "id": 4,
+                },
+                "touch": {
+                  "type": "TouchOp",
+                  "id": 5,
+                },
+              },
+            },
+            "IncrementOp": {
+              "fields": {
+                "delta": {
+                  "type": "string",
+                  "id": 1,
+                },
+                "ttlMs": {
+                  "type": "uint64",
+                  "id": 2,
+                },
+              },
+            },
+            "SetIfOp": {
+              "oneofs": {
+                "_ifVersion": {
+                  "oneof": [
+                    "ifVersion",
+                  ],
+                },
+              },
+              "fields": {
+                "data": {
+                  "type": "google.protobuf.Any",
+                  "id": 1,
+                },
+                "ttlMs": {
+                  "type": "uint64",
+                  "id": 2,
+                },
+                "onlyIfAbsent": {
+                  "type": "bool",
+                  "id": 3,
+                },
+                "ifVersion": {
+                  "type": "uint64",
+                  "id": 4,
+                  "options": {
+                    "proto3_optional": true,
+                  },
+                },
+              },
+            },
+            "TouchOp": {
+              "fields": {
+                "ttlMs": {
+                  "type": "uint64",
+                  "id": 1,
+                },
+              },
+            },
+            "ApplyRequest": {
+              "fields": {
+                "operations": {
+                  "rule": "repeated",
+                  "type": "Operation",
+                  "id": 1,
+                },
+                "replicas": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 2,
+                },
+                "forwardTimeoutMs": {
+                  "type": "uint64",
+                  "id": 3,
+                },
+              },
+            },
+            "OperationResult": {
+              "fields": {
+                "code": {
+                  "type": "uint32",
+                  "id": 1,
+                },
+                "message": {
+                  "type": "string",
+                  "id": 2,
+                },
+                "value": {
+                  "type": "string",
+                  "id": 3,
+                },
+                "version": {
+                  "type": "uint64",
+                  "id": 4,
+                },
+                "existed": {
+                  "type": "bool",
+                  "id": 5,
+                },
+              },
+            },
+            "ApplyResponse": {
+              "fields": {
+                "results": {
+                  "rule": "repeated",
+                  "type": "OperationResult",
+                  "id": 1,
+                },
+                "unreached": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 2,
+                },
+              },
+            },
+            "Forward": {
+              "fields": {
+                "requestId": {
+                  "type": "string",
+                  "id": 1,
+                },
+                "base": {
+                  "type": "uint64",
+                  "id": 2,
+                },
+                "entry": {
+                  "type": "Entry",
+                  "id": 3,
+                },
+                "touch": {
+                  "type": "bool",
+                  "id": 4,
+                },
+                "result": {
+                  "type": "OperationResult",
+                  "id": 5,
+                },
+              },
+            },
+            "ReplicateRequest": {
+              "fields": {
+                "forwards": {
+                  "rule": "repeated",
+                  "type": "Forward",
+                  "id": 1,
+                },
+              },
+            },
+            "Forwarded": {
+              "fields": {
+                "conflict": {
+                  "type": "bool",
+                  "id": 1,
+                },
+                "held": {
+                  "type": "Entry",
+                  "id": 2,
+                },
+                "known": {
+                  "type": "OperationResult",
+                  "id": 3,
+                },
+              },
+            },
+            "ReplicateResponse": {
+              "fields": {
+                "results": {
+                  "rule": "repeated",
+                  "type": "Forwarded",
+                  "id": 1,
+                },
+              },
+            },
+            "FlushRequest": {
+              "fields": {
+                "namespace": {
+                  "type": "string",
+                  "id": 1,
+                },
+                "version": {
+                  "type": "uint64",
+                  "id": 2,
+                },
+              },
+            },
+            "FlushResponse": {
+              "fields": {
+                "highest": {
+                  "type": "uint64",
+                  "id": 1,
+                },
+              },
+            },
+            "NamespaceFlush": {
+              "fields": {
+                "namespace": {
+                  "type": "string",
+                  "id": 1,
+                },
+                "version": {
+                  "type": "uint64",
+                  "id": 2,
+                },
+                "ttlMs": {
+                  "type": "uint64",
+                  "id": 3,
+                },
+              },
+            },
+            "RecentResult": {
+              "fields": {
+                "requestId": {
+                  "type": "string",
+                  "id": 1,
+                },
+                "result": {
+                  "type": "OperationResult",
+                  "id": 2,
+                },
+              },
+            },
+            "RecentResponse": {
+              "fields": {
+                "flushes": {
+                  "rule": "repeated",
+                  "type": "NamespaceFlush",
+                  "id": 1,
+                },
+                "results": {
+                  "rule": "repeated",
+                  "type": "RecentResult",
+                  "id": 2,
                 },
               },
             },
