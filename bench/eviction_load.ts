@@ -18,7 +18,7 @@
  *
  * Run: deno run -A bench/eviction_load.ts [--rounds 3] [--duration 5]
  *      [--max-bytes 32MiB] [--workers 2] [--ops set,multiset] [--batch 100]
- *      [--fits 0.25] [--churn 2] [--connections 2] [--streams 100]
+ *      [--fits 0.25] [--churn 2] [--connections 4] [--streams 100]
  *      [--multiset-streams 8] [--value-bytes 100] [--json]
  *
  * @module
@@ -59,7 +59,7 @@ const { values: flags } = parseArgs({
     batch: { type: "string", default: "100" },
     fits: { type: "string", default: "0.25" },
     churn: { type: "string", default: "2" },
-    connections: { type: "string", default: "2" },
+    connections: { type: "string", default: "4" },
     streams: { type: "string", default: "100" },
     "multiset-streams": { type: "string", default: "8" },
     "value-bytes": { type: "string", default: "100" },

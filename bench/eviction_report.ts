@@ -136,7 +136,13 @@ export function formatSummary(setup: Setup, ms: Measurement[]): string {
         fixed(median(throughput))
       } (min ${fixed(Math.min(...throughput))}), CPU efficiency ${
         fixed(median(cpu))
-      } (min ${fixed(Math.min(...cpu))}); target ≥ 0.80`,
+      } (min ${
+        fixed(Math.min(...cpu))
+      }); target ≥ 0.80; other processes used up to ${
+        fixed(Math.max(
+          ...ms.filter((m) => m.op === op).map((m) => m.othersCores),
+        ))
+      } cores`,
     );
   }
   return lines.join("\n");
