@@ -140,14 +140,16 @@ function sample(pid: number, connections: RawGrpcConnection[]): Sample {
  * its mode.
  */
 async function measure(
-  op: Op,
-  mode: Mode,
-  round: number,
-  keys: KeyRing,
-  context: { pid: number; client: GanacheClient; streams: number },
-  connections: RawGrpcConnection[],
+  window: { op: Op; mode: Mode; round: number; keys: KeyRing },
+  context: {
+    pid: number;
+    client: GanacheClient;
+    streams: number;
+    connections: RawGrpcConnection[];
+  },
 ): Promise<Measurement> {
-  const { pid, client, streams } = context;
+  const { op, mode, round, keys } = window;
+  const { pid, client, streams, connections } = context;
   const started = sample(pid, connections);
   for (const c of connections) c.run(keys.ring, streams);
   const pass = keys.keys / keys.keysPerCall + connections.length * streams;
@@ -228,7 +230,7 @@ try {
       const keys = Math.round(capacity * Number(flags[mode]));
       rings.set(
         `${op} ${mode}`,
-        keyRing(RANGES[mode] + OP_RANGE[op], keys, batch, value),
+        keyRing({ first: RANGES[mode] + OP_RANGE[op], keys, batch, value }),
       );
     }
   }
@@ -253,12 +255,8 @@ try {
       );
       for (const mode of modes) {
         const m = await measure(
-          op,
-          mode,
-          round,
-          rings.get(`${op} ${mode}`)!,
-          { pid: server.pid, client, streams },
-          connections,
+          { op, mode, round, keys: rings.get(`${op} ${mode}`)! },
+          { pid: server.pid, client, streams, connections },
         );
         measurements.push(m);
         if (!flags.json) console.log(formatMeasurement(m));

@@ -37,17 +37,25 @@ export interface KeyRing {
 const SetRequest = PROTO_ROOT.lookupType("ganache.cfe.SetRequest");
 const MultiSetRequest = PROTO_ROOT.lookupType("ganache.cfe.MultiSetRequest");
 
+/** Which keys a {@linkcode keyRing} writes, and how. */
+export interface KeyRingOptions {
+  /** The first key's number. */
+  first: number;
+  /** How many keys (rounded up to a whole number of batches). */
+  keys: number;
+  /** Keys per call: 1 for Sets, more for MultiSets. */
+  batch: number;
+  /** The value every key gets. */
+  value: AnyValue;
+}
+
 /**
  * The calls that write keys `first .. first + keys - 1` with `value`, in
  * order: one Set each when `batch` is 1, else MultiSets of `batch`
- * consecutive keys (`keys` is rounded up to a whole number of them).
+ * consecutive keys.
  */
-export function keyRing(
-  first: number,
-  keys: number,
-  batch: number,
-  value: AnyValue,
-): KeyRing {
+export function keyRing(options: KeyRingOptions): KeyRing {
+  const { first, keys, batch, value } = options;
   const calls: Uint8Array[] = [];
   if (batch === 1) {
     const headers = grpcHeaderBlock("/ganache.cfe.CFE/Set", AUTHORITY);

@@ -42,32 +42,46 @@ export const PREFACE = new TextEncoder().encode(
   "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
 );
 
-/** Writes a frame header at `at` of `out`. */
-export function writeFrameHeader(
+/** What a frame header says, but its payload's length. */
+export interface FrameHeader {
+  /** One of {@linkcode FrameType}. */
+  type: number;
+  /** {@linkcode Flag} bits. @default 0 */
+  flags?: number;
+  /** The stream; 0 for the connection. @default 0 */
+  stream?: number;
+}
+
+/** Writes the header of a frame of `length` payload bytes at `at` of `out`. */
+function writeFrameHeader(
   out: Uint8Array,
   at: number,
-  length: number,
-  type: number,
-  flags: number,
-  stream: number,
+  header: FrameHeader & { length: number },
 ): void {
+  const { length, type, flags = 0, stream = 0 } = header;
   out[at] = length >>> 16;
   out[at + 1] = (length >>> 8) & 0xff;
   out[at + 2] = length & 0xff;
   out[at + 3] = type;
   out[at + 4] = flags;
-  new DataView(out.buffer, out.byteOffset).setUint32(at + 5, stream);
+  writeStreamId(out, at, stream);
+}
+
+/** Sets the stream id of the frame whose header starts at `at`. */
+function writeStreamId(out: Uint8Array, at: number, stream: number): void {
+  out[at + 5] = (stream >>> 24) & 0x7f;
+  out[at + 6] = (stream >>> 16) & 0xff;
+  out[at + 7] = (stream >>> 8) & 0xff;
+  out[at + 8] = stream & 0xff;
 }
 
 /** A whole frame with `payload`. */
 export function frame(
-  type: number,
-  flags: number,
-  stream: number,
+  header: FrameHeader,
   payload: Uint8Array = new Uint8Array(0),
 ): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-  writeFrameHeader(out, 0, payload.length, type, flags, stream);
+  writeFrameHeader(out, 0, { ...header, length: payload.length });
   out.set(payload, FRAME_HEADER_BYTES);
   return out;
 }
@@ -80,7 +94,7 @@ export function settingsFrame(settings: [number, number][]): Uint8Array {
     view.setUint16(6 * i, id);
     view.setUint32(6 * i + 2, value);
   });
-  return frame(FrameType.SETTINGS, 0, 0, payload);
+  return frame({ type: FrameType.SETTINGS }, payload);
 }
 
 /** A WINDOW_UPDATE frame granting `increment` more bytes on `stream`. */
@@ -90,7 +104,7 @@ export function windowUpdateFrame(
 ): Uint8Array {
   const payload = new Uint8Array(4);
   new DataView(payload.buffer).setUint32(0, increment);
-  return frame(FrameType.WINDOW_UPDATE, 0, stream, payload);
+  return frame({ type: FrameType.WINDOW_UPDATE, stream }, payload);
 }
 
 const utf8 = new TextEncoder();
@@ -127,7 +141,7 @@ export function grpcHeaderBlock(path: string, authority: string): Uint8Array {
 /**
  * One call's frames with stream id 0: HEADERS, then the gRPC-framed
  * `message` in DATA frames of at most 16 KiB, the last with END_STREAM.
- * {@linkcode patchStreamId} sets the id as the call is sent.
+ * {@linkcode copyCall} sets the id as the call is sent.
  */
 export function callFrames(
   headerBlock: Uint8Array,
@@ -140,27 +154,21 @@ export function callFrames(
   const out = new Uint8Array(
     FRAME_HEADER_BYTES * (1 + dataFrames) + headerBlock.length + body.length,
   );
-  writeFrameHeader(
-    out,
-    0,
-    headerBlock.length,
-    FrameType.HEADERS,
-    Flag.END_HEADERS,
-    0,
-  );
+  writeFrameHeader(out, 0, {
+    length: headerBlock.length,
+    type: FrameType.HEADERS,
+    flags: Flag.END_HEADERS,
+  });
   out.set(headerBlock, FRAME_HEADER_BYTES);
   let at = FRAME_HEADER_BYTES + headerBlock.length;
   for (let sent = 0; sent < body.length;) {
     const length = Math.min(MAX_FRAME_PAYLOAD, body.length - sent);
     const last = sent + length === body.length;
-    writeFrameHeader(
-      out,
-      at,
+    writeFrameHeader(out, at, {
       length,
-      FrameType.DATA,
-      last ? Flag.END_STREAM : 0,
-      0,
-    );
+      type: FrameType.DATA,
+      flags: last ? Flag.END_STREAM : 0,
+    });
     out.set(body.subarray(sent, sent + length), at + FRAME_HEADER_BYTES);
     at += FRAME_HEADER_BYTES + length;
     sent += length;
@@ -185,17 +193,16 @@ export function dataBytes(frames: Uint8Array): number {
  *
  * @returns Where the copy ends.
  */
-export function patchStreamId(
+export function copyCall(
   out: Uint8Array,
   at: number,
-  frames: Uint8Array,
-  stream: number,
-  view: DataView,
+  call: { frames: Uint8Array; stream: number },
 ): number {
+  const { frames, stream } = call;
   out.set(frames, at);
   for (let i = 0; i < frames.length;) {
     const length = (frames[i]! << 16) | (frames[i + 1]! << 8) | frames[i + 2]!;
-    view.setUint32(at + i + 5, stream);
+    writeStreamId(out, at + i, stream);
     i += FRAME_HEADER_BYTES + length;
   }
   return at + frames.length;

@@ -9,13 +9,13 @@
  * @module
  */
 import {
+  copyCall,
   dataBytes,
   Flag,
   frame,
   FRAME_HEADER_BYTES,
   FrameType,
   MAX_WINDOW,
-  patchStreamId,
   PREFACE,
   Setting,
   settingsFrame,
@@ -44,8 +44,6 @@ export class CallRing {
   readonly dataBytes: number[];
   /** The call sent next. */
   next = 0;
-  /** Calls taken so far. */
-  taken = 0;
 
   /** @param calls Each call's frames, built by `callFrames`. */
   constructor(calls: Uint8Array[]) {
@@ -164,7 +162,6 @@ export class RawGrpcConnection {
   #fill(): void {
     const ring = this.#ring;
     if (ring === undefined) return;
-    const view = new DataView(this.#out.buffer);
     while (this.#open.size < this.#streams) {
       const i = ring.next;
       const size = ring.dataBytes[i]!;
@@ -175,36 +172,29 @@ export class RawGrpcConnection {
       }
       if (size > this.#sendWindow) return;
       ring.next = i + 1 === ring.calls.length ? 0 : i + 1;
-      ring.taken++;
       const call = ring.calls[i]!;
-      if (this.#outLength + call.length > this.#out.length) {
-        this.#grow(call.length);
-        return this.#fill();
-      }
+      this.#reserve(call.length);
       const stream = this.#nextStream;
       this.#nextStream += 2;
       this.#open.set(stream, false);
       this.#sendWindow -= size;
-      this.#outLength = patchStreamId(
-        this.#out,
-        this.#outLength,
-        call,
+      this.#outLength = copyCall(this.#out, this.#outLength, {
+        frames: call,
         stream,
-        view,
-      );
+      });
     }
   }
 
-  #grow(more: number): void {
-    const out = new Uint8Array(Math.max(2 * this.#out.length, more * 2));
+  /** Makes room for `bytes` more bytes to send. */
+  #reserve(bytes: number): void {
+    if (this.#outLength + bytes <= this.#out.length) return;
+    const out = new Uint8Array(2 * (this.#outLength + bytes));
     out.set(this.#out.subarray(0, this.#outLength));
     this.#out = out;
   }
 
   #queue(bytes: Uint8Array): void {
-    if (this.#outLength + bytes.length > this.#out.length) {
-      this.#grow(bytes.length);
-    }
+    this.#reserve(bytes.length);
     this.#out.set(bytes, this.#outLength);
     this.#outLength += bytes.length;
   }
@@ -291,7 +281,9 @@ export class RawGrpcConnection {
         return;
       case FrameType.PING:
         if (!(flags & Flag.ACK)) {
-          this.#queue(frame(FrameType.PING, Flag.ACK, 0, payload));
+          this.#queue(
+            frame({ type: FrameType.PING, flags: Flag.ACK }, payload),
+          );
         }
         return;
       case FrameType.WINDOW_UPDATE:
@@ -325,7 +317,7 @@ export class RawGrpcConnection {
           break;
       }
     }
-    this.#queue(frame(FrameType.SETTINGS, Flag.ACK, 0));
+    this.#queue(frame({ type: FrameType.SETTINGS, flags: Flag.ACK }));
     this.#settings.resolve();
   }
 
