@@ -13,27 +13,32 @@
  * frontend took for the decider during a failover) keeps it and says so.
  * The decider then takes that newer state and decides again on top of it,
  * unless the replica already has a result for the same request id (then
- * that result is the answer), so that no operation is lost or applied
- * twice while two replicas decide at once.
+ * that result is the answer) or the newer state already holds the
+ * operation: while operations on a key are in flight, each replica keeps
+ * the versions the key's state descends from (its lineage), and once two
+ * replicas have met on a key their forwards and answers carry it. This
+ * keeps a short overlap of two deciders exact (tested); a long one, or
+ * three deciders at once, may still lose or double an operation (see the
+ * README).
  *
  * @module
  */
-import { CacheOps } from "../shards/cache_ops.ts";
 import type { ShardStore } from "../store/store.ts";
-import {
-  AbortedError,
-  InvalidArgumentError,
-  Status,
-  toServiceError,
-} from "../wire/errors.ts";
-import type { AnyValue } from "../wire/messages.ts";
-import type { ShardWrite } from "../wire/shard.ts";
+import { AbortedError, InvalidArgumentError } from "../wire/errors.ts";
 import type {
   Forward,
   Forwarded,
   Operation,
   OperationResult,
 } from "./apply_messages.ts";
+import {
+  ClusterOps,
+  failure,
+  NO_VALUE,
+  ok,
+  parseDelta,
+  toEntry,
+} from "./apply_steps.ts";
 import type { ReplicaMemory } from "./replica_memory.ts";
 import { toWrite } from "./shard_service.ts";
 import type { WriteEntry } from "./shard_messages.ts";
@@ -48,80 +53,39 @@ export type Send = (forward: Forward) => Promise<(Forwarded | undefined)[]>;
 interface Decision {
   result: OperationResult;
   forward?: Forward;
+  /** The version the operation wrote (a resend forwards a later one). */
+  wrote?: number;
 }
 
 /**
- * The versions this decider wrote on a key while operations on it are in
- * flight: its store holds all of them since `start` if it holds `last`.
+ * The versions a key's state here descends from (its own included), kept
+ * while operations on the key are in flight here: an operation whose
+ * write is among them is in that state.
  */
-interface Chain {
+interface Lineage {
   users: number;
-  last: number;
-  start: number;
+  /**
+   * Another replica decided on this key too (a conflict was met): forwards
+   * then carry the whole lineage, not only their own step.
+   */
+  contended: boolean;
+  /** The version of the state the set describes. */
+  of: number;
+  versions: Set<number>;
 }
 
-const NO_VALUE: AnyValue = { typeUrl: "", value: new Uint8Array(0) };
-
-/** `CacheOps` with versions from the replica's clock. */
-class ClusterOps extends CacheOps {
-  readonly #memory: ReplicaMemory;
-
-  constructor(store: ShardStore, memory: ReplicaMemory) {
-    super(store);
-    this.#memory = memory;
-  }
-
-  override stamp(): number {
-    return this.#memory.next();
-  }
-}
-
-/** A successful result. */
-function ok(fields: Partial<OperationResult> = {}): OperationResult {
-  return {
-    code: 0,
-    message: "",
-    value: "",
-    version: 0,
-    existed: false,
-    ...fields,
-  };
-}
-
-/** A failed result, from what was thrown. */
-function failure(error: unknown): OperationResult {
-  const { code, details } = toServiceError(error);
-  return ok({ code, message: details });
-}
-
-/** A write as a `Replicate` entry. */
-function toEntry(write: ShardWrite): WriteEntry {
-  const tombstone = write.tombstone === true;
-  return {
-    key: write.key,
-    found: !tombstone,
-    data: tombstone ? null : write.value,
-    ttlMs: write.ttlMs,
-    version: write.version ?? 0,
-    tombstone,
-  };
-}
-
-/** The delta of an increment, exactly. */
-function parseDelta(delta: string): bigint {
-  if (!/^-?\d+$/.test(delta)) {
-    throw new InvalidArgumentError(`delta is not an integer: "${delta}"`);
-  }
-  return BigInt(delta);
-}
+/** How many versions a lineage keeps (the oldest are forgotten first). */
+const MAX_LINEAGE = 256;
 
 /** Decides operations for a shard, and takes another replica's decisions. */
 export class Decider {
   readonly #store: ShardStore;
   readonly #memory: ReplicaMemory;
   readonly #ops: ClusterOps;
-  readonly #chains = new Map<string, Chain>();
+  readonly #lineages = new Map<string, Lineage>();
   readonly #pending = new Map<string, Promise<OperationResult>>();
+  /** The decisions in flight, by request id. */
+  readonly #deciding = new Map<string, OperationResult>();
 
   /**
    * @param store The replica's store.
@@ -161,11 +125,15 @@ export class Decider {
     const { entry, base, requestId } = forward;
     this.#memory.observe(entry.version);
     const held = this.#heldVersion(entry.key);
-    if (held > base && held !== entry.version) {
+    const lineage = this.#lineages.get(entry.key);
+    if (held > base) {
+      if (lineage !== undefined) lineage.contended = true;
       return {
         conflict: true,
         held: this.#heldEntry(entry.key),
-        known: this.#memory.result(requestId) ?? null,
+        known: this.#memory.result(requestId) ??
+          this.#deciding.get(requestId) ?? null,
+        ancestors: lineage?.of === held ? [...lineage.versions] : [held],
       };
     }
     try {
@@ -183,20 +151,30 @@ export class Decider {
         tombstone: true,
       });
     }
+    if (lineage !== undefined && !forward.touch) {
+      // A decision made on exactly what this replica holds descends from
+      // all that this state descends from.
+      const kept = base === held && lineage.of === held
+        ? lineage.versions
+        : new Set<number>();
+      for (const version of forward.ancestors ?? []) kept.add(version);
+      this.#descend(lineage, kept, entry.version);
+    }
     this.#memory.remember(requestId, forward.result);
     return { conflict: false };
   }
 
   async #decideAndSend(op: Operation, send: Send): Promise<OperationResult> {
-    const chain = this.#enter(op.key);
+    const lineage = this.#enter(op.key);
     try {
-      let decision = this.#decide(op, chain);
+      let decision = this.#decide(op, lineage);
       for (let attempt = 1;; attempt++) {
         if (decision.forward === undefined) return decision.result;
         const replies = await send(decision.forward);
         const conflicts = replies.filter((r): r is Forwarded => !!r?.conflict);
         if (conflicts.length === 0) return this.#done(op, decision.result);
-        const known = this.#adopt(conflicts);
+        lineage.contended = true;
+        const known = this.#adopt(conflicts, lineage);
         if (known) return this.#done(op, known);
         if (attempt >= MAX_DECISIONS) {
           return failure(
@@ -205,17 +183,18 @@ export class Decider {
             ),
           );
         }
-        decision = this.#holds(op, chain, decision.forward)
-          ? this.#resend(decision)
-          : this.#decide(op, chain);
+        decision = this.#holds(op, lineage, decision.wrote!)
+          ? this.#resend(decision, lineage)
+          : this.#decide(op, lineage);
       }
     } finally {
-      this.#leave(op.key, chain);
+      this.#deciding.delete(op.requestId);
+      this.#leave(op.key, lineage);
     }
   }
 
   /** Applies `op` to the store now; the forward carries the write it made. */
-  #decide(op: Operation, chain: Chain): Decision {
+  #decide(op: Operation, lineage: Lineage): Decision {
     const { key } = op;
     const base = this.#heldVersion(key);
     this.#memory.observe(base);
@@ -246,39 +225,48 @@ export class Decider {
     }
     const write = this.#store.writeOf(key)!;
     result.version = write.version ?? 0;
+    this.#deciding.set(op.requestId, result);
     if (!op.touch) {
-      if (base !== chain.last || chain.last === 0) chain.start = result.version;
-      chain.last = result.version;
+      const versions = lineage.of === base ? lineage.versions : new Set([base]);
+      this.#descend(lineage, versions, result.version);
     }
     return {
       result,
+      wrote: result.version,
       forward: {
         requestId: op.requestId,
         base,
         entry: toEntry(write),
         touch: !!op.touch,
         result,
+        ancestors: lineage.contended
+          ? [...lineage.versions]
+          : base === 0
+          ? [result.version]
+          : [base, result.version],
       },
     };
   }
 
   /** Whether the store still holds what `forward` wrote (and later writes on it). */
-  #holds(op: Operation, chain: Chain, forward: Forward): boolean {
-    return !op.touch && this.#heldVersion(op.key) === chain.last &&
-      forward.entry.version >= chain.start;
+  #holds(op: Operation, lineage: Lineage, wrote: number): boolean {
+    return !op.touch && this.#heldVersion(op.key) === lineage.of &&
+      lineage.versions.has(wrote);
   }
 
   /** The same result again, with the key as the store holds it now. */
-  #resend(decision: Decision): Decision {
+  #resend(decision: Decision, lineage: Lineage): Decision {
     const forward = decision.forward!;
     const write = this.#store.writeOf(forward.entry.key);
     if (write === undefined) return { result: decision.result };
     return {
       result: decision.result,
+      wrote: decision.wrote,
       forward: {
         ...forward,
         base: write.version ?? 0,
         entry: toEntry(write),
+        ancestors: [...lineage.versions],
       },
     };
   }
@@ -287,14 +275,20 @@ export class Decider {
    * Takes the newest state the replicas hold, if newer than this store's;
    * returns a result a replica already has for the request id.
    */
-  #adopt(conflicts: Forwarded[]): OperationResult | undefined {
-    let newest: WriteEntry | undefined;
-    for (const { held } of conflicts) {
-      if (held && (!newest || held.version > newest.version)) newest = held;
+  #adopt(
+    conflicts: Forwarded[],
+    lineage: Lineage,
+  ): OperationResult | undefined {
+    let newest: Forwarded | undefined;
+    for (const conflict of conflicts) {
+      const version = conflict.held?.version ?? 0;
+      if (version > (newest?.held?.version ?? 0)) newest = conflict;
     }
-    if (newest && newest.version > this.#heldVersion(newest.key)) {
-      this.#memory.observe(newest.version);
-      this.#store.set(toWrite(newest));
+    const held = newest?.held;
+    if (held && held.version > this.#heldVersion(held.key)) {
+      this.#memory.observe(held.version);
+      this.#store.set(toWrite(held));
+      this.#descend(lineage, new Set(newest!.ancestors ?? []), held.version);
     }
     return conflicts.find((c) => c.known)?.known ?? undefined;
   }
@@ -326,22 +320,28 @@ export class Decider {
     });
   }
 
-  #enter(key: string): Chain {
-    let chain = this.#chains.get(key);
-    if (chain === undefined) {
-      chain = { users: 0, last: 0, start: 0 };
-      this.#chains.set(key, chain);
+  /** Makes `lineage` the state of `version`, descended from `versions`. */
+  #descend(lineage: Lineage, versions: Set<number>, version: number): void {
+    versions.add(version);
+    for (const old of versions) {
+      if (versions.size <= MAX_LINEAGE) break;
+      versions.delete(old);
     }
-    chain.users++;
-    return chain;
+    lineage.versions = versions;
+    lineage.of = version;
   }
 
-  #leave(key: string, chain: Chain): void {
-    if (--chain.users === 0) this.#chains.delete(key);
+  #enter(key: string): Lineage {
+    let lineage = this.#lineages.get(key);
+    if (lineage === undefined) {
+      lineage = { users: 0, contended: false, of: -1, versions: new Set() };
+      this.#lineages.set(key, lineage);
+    }
+    lineage.users++;
+    return lineage;
   }
-}
 
-/** Whether a result is a success. */
-export function succeeded(result: OperationResult): boolean {
-  return result.code === Status.OK;
+  #leave(key: string, lineage: Lineage): void {
+    if (--lineage.users === 0) this.#lineages.delete(key);
+  }
 }

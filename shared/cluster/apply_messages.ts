@@ -93,6 +93,8 @@ export interface Forward {
   touch: boolean;
   /** What the operation answered. */
   result: OperationResult;
+  /** Versions of the key the written state descends from, as far as known. */
+  ancestors: number[];
 }
 
 /** `ganache.shard.ReplicateRequest`. */
@@ -109,6 +111,8 @@ export interface Forwarded {
   held?: WriteEntry | null;
   /** The result it already has for the request id, if any. */
   known?: OperationResult | null;
+  /** With a conflict: the versions `held` descends from, as far as known. */
+  ancestors?: number[];
 }
 
 /** `ganache.shard.ReplicateResponse`. */

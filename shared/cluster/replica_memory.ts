@@ -54,10 +54,11 @@ export class ReplicaMemory {
   /**
    * @param now The wall clock in ms, for the clock and for forgetting.
    * @default Date.now
+   * @param node The clock's tag (see `hlc.ts`). @default a random one
    */
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = Date.now, node?: number) {
     this.#now = now;
-    this.clock = new HybridLogicalClock(now);
+    this.clock = new HybridLogicalClock(now, node);
   }
 
   /** The highest version met so far. */

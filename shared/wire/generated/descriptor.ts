@@ -777,6 +777,11 @@ export const DESCRIPTOR = {
                   "type": "OperationResult",
                   "id": 5,
                 },
+                "ancestors": {
+                  "rule": "repeated",
+                  "type": "uint64",
+                  "id": 6,
+                },
               },
             },
             "ReplicateRequest": {
@@ -801,6 +806,11 @@ export const DESCRIPTOR = {
                 "known": {
                   "type": "OperationResult",
                   "id": 3,
+                },
+                "ancestors": {
+                  "rule": "repeated",
+                  "type": "uint64",
+                  "id": 4,
                 },
               },
             },
