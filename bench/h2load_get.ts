@@ -8,7 +8,8 @@
  * - `echo` (with `--echo`): a bare grpc-js TLS server answering Get with
  *   the same reply bytes (the transport ceiling).
  *
- * Every Get reads one preloaded key. Servers use TLS without client
+ * Every Get reads one preloaded key (so one shard, or one worker, serves
+ * them all). Servers use TLS without client
  * certificates, since h2load cannot present one (the cfe→shard hop keeps
  * mutual TLS). Rounds alternate between the targets to spread the noise.
  *
@@ -19,7 +20,14 @@
  *
  * Usage: deno run -A bench/h2load_get.ts [--cluster] [--echo]
  *        [--connections 4] [--streams 16] [--duration 10] [--rounds 3]
- *        [--value-bytes 100] [--workers 2]
+ *        [--value-bytes 100] [--workers 2] [--threads] [--cpu-prof DIR]
+ *
+ * `--threads` also prints each process's CPU per Get by thread (the main
+ * thread, V8's garbage-collector helpers, worker shards).
+ *
+ * `--cpu-prof DIR` runs the Ganache processes with Deno's `--cpu-prof-dir`
+ * and `--cpu-prof-md` (a profile and a summary per process in DIR, written
+ * when they stop): for finding where the CPU goes, not for the figures.
  *
  * @module
  */
@@ -27,7 +35,7 @@ import { parseArgs } from "node:util";
 import { ensureDevCerts } from "../shared/frontend/certs.ts";
 import { GanacheClient } from "../shared/client.ts";
 import { EtcdServer } from "../tests/etcd_server.ts";
-import { type ChildProcess, GanacheProcess } from "../tests/process_helpers.ts";
+import { ChildProcess, taskArgs } from "../tests/process_helpers.ts";
 import { fixedGet, keyName, LOAD_NAMESPACE, makeValue } from "./load_wire.ts";
 import { runH2load } from "./load_h2load.ts";
 import {
@@ -48,6 +56,8 @@ const { values } = parseArgs({
     workers: { type: "string", default: "2" },
     cluster: { type: "boolean", default: false },
     echo: { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
+    threads: { type: "boolean", default: false },
   },
 });
 
@@ -56,6 +66,23 @@ function cpuMs(pid: number): number {
   const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!
     .split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** User + system CPU time so far by thread name (threads of one name summed), in ms. */
+function threadCpuMs(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+      byName.set(name, (byName.get(name) ?? 0) + ms);
+    } catch {
+      // the thread ended
+    }
+  }
+  return byName;
 }
 
 /** A server under test: its processes, its port, and its Gets so far. */
@@ -84,7 +111,13 @@ async function task(
   args: string[],
   ready: RegExp,
 ): Promise<[ChildProcess, RegExpMatchArray]> {
-  const process = new GanacheProcess(name, args, certs);
+  const profile = values["cpu-prof"]
+    ? [`--cpu-prof-dir=${values["cpu-prof"]}`, "--cpu-prof-md"]
+    : [];
+  const process = new ChildProcess(name, Deno.execPath(), [
+    ...taskArgs(name).toSpliced(1, 0, ...profile),
+    ...args,
+  ]);
   processes.push(process);
   return [process, await process.waitFor(ready, 60_000)];
 }
@@ -150,9 +183,10 @@ try {
   );
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const target of targets) {
-      const cpu = () => target.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+      const cpu = () => target.pids.map(cpuMs);
       const getsBefore = await target.gets?.();
       const cpuBefore = cpu();
+      const threadsBefore = target.pids.map(threadCpuMs);
       const result = await runH2load({
         origin: `https://127.0.0.1:${target.port}`,
         target: target.name === "echo" ? "echo" : "ganache",
@@ -164,6 +198,7 @@ try {
         duration: Number(values.duration),
       });
       const cpuAfter = cpu();
+      const threadsAfter = target.pids.map(threadCpuMs);
       const getsAfter = await target.gets?.();
       if (result.errors > 0) {
         throw new Error(`${target.name}: ${JSON.stringify(result)}`);
@@ -172,14 +207,37 @@ try {
       const gets = getsBefore === undefined
         ? result.ops
         : getsAfter! - getsBefore;
-      const cpuUs = (cpuAfter - cpuBefore) * 1000 / gets;
+      const perProcess = cpuAfter.map((ms, i) =>
+        (ms - cpuBefore[i]!) * 1000 / gets
+      );
+      const cpuUs = perProcess.reduce((a, b) => a + b, 0);
       results.get(target.name)!.push({ rps: result.opsPerSec, cpuUs });
+      if (values.threads) {
+        threadsAfter.forEach((after, i) => {
+          const parts = [...after].map(([name, ms]) =>
+            `${name} ${
+              ((ms - (threadsBefore[i]!.get(name) ?? 0)) * 1000 / gets).toFixed(
+                1,
+              )
+            }`
+          );
+          console.log(
+            `  pid ${target.pids[i]} µs CPU/Get by thread: ${parts.join(", ")}`,
+          );
+        });
+      }
       console.log(
         `round ${round} ${target.name.padEnd(7)} ${
           String(result.opsPerSec).padStart(7)
         } Gets/s  ${cpuUs.toFixed(1).padStart(6)} µs CPU/Get  p50 ${
           result.latencyMs.p50?.toFixed(2)
-        } ms  p99 ${result.latencyMs.p99?.toFixed(2)} ms`,
+        } ms  p99 ${result.latencyMs.p99?.toFixed(2)} ms${
+          perProcess.length > 1
+            ? `  (µs CPU/Get by process: ${
+              perProcess.map((us) => us.toFixed(1)).join(" + ")
+            })`
+            : ""
+        }`,
       );
     }
   }
