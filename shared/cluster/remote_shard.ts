@@ -3,7 +3,8 @@
  * shard processes, reached over the internal `ganache.shard.Shard` protocol.
  *
  * Gets and writes (values, and tombstones for deletes) travel in batches
- * (`pipelined_batcher.ts`). Writes go to every live replica as one `Write`
+ * (`pipelined_batcher.ts`); Gets on each replica's open stream
+ * (`get_stream.ts`) unless tracing is on. Writes go to every live replica as one `Write`
  * call, versioned by the frontend's clock, and one that lost to a newer
  * version is stamped again and retried (`write_round.ts`). Reads go to one
  * ready replica in rotation and fail over on a transport failure or a
@@ -25,19 +26,17 @@ import type {
   EntriesResponse,
   ShardCounters,
 } from "../wire/messages.ts";
-import { tlsChannelOptions } from "../frontend/tls.ts";
 import {
-  currentTraceparent,
-  inSpan,
-  TRACEPARENT,
-  TRACING,
-} from "../ops/tracing.ts";
-import { ShardClient } from "./shard_codec.ts";
-import { unaryCall } from "../wire/call.ts";
+  callReplica,
+  closeReplica,
+  connectReplica,
+  type Replica,
+  type ReplicaInfo,
+} from "./replica.ts";
 import { FAILED_PRECONDITION } from "./shard_service.ts";
 import type { ReplicaStats, WriteResponse } from "./shard_messages.ts";
 import { ReplicaCounters } from "./replica_counters.ts";
-import { heal, type Health } from "./replica_healing.ts";
+import { heal } from "./replica_healing.ts";
 import { type StatsAnswer, summarize } from "./replica_summary.ts";
 import { isTransportFailure, toGanacheError } from "./replica_failures.ts";
 import { writeRound, type WriteTarget } from "./write_round.ts";
@@ -50,20 +49,7 @@ export const PROBE_MS = 1000;
 /** How long reads skip a replica that refused one (FAILED_PRECONDITION), in ms. */
 const REFUSED_MS = 1000;
 
-/** A replica as the registry describes it. */
-export interface ReplicaInfo {
-  /** `host:port` the replica serves on. */
-  address: string;
-  /**
-   * `joining` and `healing` replicas take writes but not reads; `ready`
-   * ones take both.
-   */
-  state: "joining" | "healing" | "ready";
-  /** Changes whenever the replica registers anew (e.g. a restart). */
-  registration: string;
-  /** When the replica's process started: one process's counters only grow. */
-  startedAt: string;
-}
+export type { ReplicaInfo };
 
 /** Options for {@linkcode RemoteShard}. */
 export interface RemoteShardOptions {
@@ -79,15 +65,6 @@ export interface RemoteShardOptions {
   onFailover?: () => void;
   /** Called when a replica refused a key as not its own: re-read the registry. */
   onStale?: () => void;
-}
-
-/** How this frontend sees a replica. */
-interface Replica extends ReplicaInfo {
-  client: grpc.Client;
-  /** `down` after a transport failure; `healing` while it copies again. */
-  health: Health;
-  /** Reads skip it until then (it refused a read with FAILED_PRECONDITION). */
-  refusedUntil: number;
 }
 
 /** The outcome of one write: whether a value was there (deletes), or why not. */
@@ -112,7 +89,12 @@ export class RemoteShard implements Shard {
   /** @param options Index, credentials, deadline and clock. */
   constructor(options: RemoteShardOptions) {
     this.#options = options;
-    this.#probe = setInterval(() => this.#probeDown(), PROBE_MS);
+    this.#probe = setInterval(() => {
+      this.#probeDown();
+      for (const replica of this.#replicas.values()) {
+        replica.reads.closeIfIdle();
+      }
+    }, PROBE_MS);
   }
 
   /** The replicas' addresses, e.g. `remote:10.0.0.1:40011,10.0.0.2:40011`. */
@@ -148,13 +130,11 @@ export class RemoteShard implements Shard {
         known.startedAt = info.startedAt;
         continue;
       }
-      known?.client.close();
-      this.#replicas.set(info.address, {
-        ...info,
-        client: this.#connect(info.address),
-        health: "up",
-        refusedUntil: 0,
-      });
+      if (known) closeReplica(known);
+      this.#replicas.set(
+        info.address,
+        connectReplica(info, this.#options.credentials),
+      );
       log.info(
         `shard ${this.#options.index}: replica ${info.address} ${
           known ? "re-registered" : "joined"
@@ -163,7 +143,7 @@ export class RemoteShard implements Shard {
     }
     for (const [address, replica] of this.#replicas) {
       if (seen.has(address)) continue;
-      replica.client.close();
+      closeReplica(replica);
       this.#replicas.delete(address);
       log.info(`shard ${this.#options.index}: replica ${address} left`);
     }
@@ -270,23 +250,13 @@ export class RemoteShard implements Shard {
   /** Closes every replica's connection. */
   close(): Promise<void> {
     clearInterval(this.#probe);
-    for (const replica of this.#replicas.values()) replica.client.close();
+    for (const replica of this.#replicas.values()) closeReplica(replica);
     this.#replicas.clear();
     return Promise.resolve();
   }
 
   #stateOf(replica: Replica): string {
     return replica.health === "up" ? replica.state : replica.health;
-  }
-
-  #connect(address: string): grpc.Client {
-    return new ShardClient(address, this.#options.credentials, {
-      ...tlsChannelOptions(address),
-      // A connection of its own, so that a replaced replica gets a new one.
-      "grpc.use_local_subchannel_pool": 1,
-      "grpc.max_receive_message_length": -1,
-      "grpc.max_send_message_length": -1,
-    });
   }
 
   #readers(): Replica[] {
@@ -397,18 +367,7 @@ export class RemoteShard implements Shard {
     request: unknown,
     timeoutMs = this.#options.timeoutMs,
   ): Promise<T> {
-    const send = () => {
-      const metadata = new grpc.Metadata();
-      const traceparent = currentTraceparent();
-      if (traceparent) metadata.set(TRACEPARENT, traceparent);
-      return unaryCall<T>(replica.client, method, request, {
-        metadata,
-        deadline: Date.now() + timeoutMs,
-      });
-    };
-    return TRACING
-      ? inSpan(`ganache.shard.Shard/${method}`, "client", undefined, send)
-      : send();
+    return callReplica<T>(replica, method, request, timeoutMs);
   }
 }
 

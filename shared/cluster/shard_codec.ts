@@ -1,14 +1,19 @@
 /**
- * The `ganache.shard.Shard` definitions with `Get`, the hot path, encoded
- * and decoded by protobufjs directly: proto-loader's `fromObject` and
- * `toObject` would copy every entry once more on each side.
+ * The `ganache.shard.Shard` definitions with `Get` and `GetStream`, the hot
+ * path, encoded and decoded by protobufjs directly: proto-loader's
+ * `fromObject` and `toObject` would copy every entry once more on each side.
  *
  * @module
  */
 import type { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
-import type { EntriesResponse, ShardEntry } from "../wire/messages.ts";
+import type {
+  EntriesResponse,
+  KeysRequest,
+  ShardEntry,
+} from "../wire/messages.ts";
 import {
+  MalformedRequest,
   PROTO_ROOT,
   SHARD_SERVER_SERVICE,
   SHARD_SERVICE,
@@ -36,9 +41,40 @@ function decodeEntries(bytes: Buffer): EntriesResponse {
   return { entries };
 }
 
+/** Decodes a `GetStream` batch; a malformed one as a {@linkcode MalformedRequest}. */
+function decodeKeys(bytes: Buffer): KeysRequest | MalformedRequest {
+  try {
+    return Keys.decode(bytes) as unknown as KeysRequest;
+  } catch (error) {
+    return new MalformedRequest(
+      `ganache.shard.KeysRequest: ${(error as Error).message}`,
+    );
+  }
+}
+
+/**
+ * `GetStream`: batches of keys (`KeysRequest`) in, their entries
+ * (`EntriesResponse`) out, in order, on one call that stays open (see
+ * `get_stream.ts`). Only frontends use it, so it is defined here rather
+ * than in `shard.proto`, with the messages of `Get`.
+ */
+const GET_STREAM: grpc.MethodDefinition<KeysRequest, EntriesResponse> = {
+  path: "/ganache.shard.Shard/GetStream",
+  requestStream: true,
+  responseStream: true,
+  requestSerialize: (request: KeysRequest) =>
+    Keys.encode(request).finish() as Buffer,
+  // A malformed batch reaches the handler as a MalformedRequest.
+  requestDeserialize: decodeKeys as (bytes: Buffer) => KeysRequest,
+  responseSerialize: (response: EntriesResponse) =>
+    Entries.encode(response).finish() as Buffer,
+  responseDeserialize: decodeEntries,
+};
+
 /** The client definition (frontends, peers). */
 export const SHARD_CLIENT_DEFINITION: grpc.ServiceDefinition = {
   ...SHARD_SERVICE,
+  GetStream: GET_STREAM as grpc.MethodDefinition<unknown, unknown>,
   Get: {
     ...SHARD_SERVICE.Get!,
     requestSerialize: (request: { keys: string[] }) =>
@@ -50,6 +86,7 @@ export const SHARD_CLIENT_DEFINITION: grpc.ServiceDefinition = {
 /** The server definition (shard processes). */
 export const SHARD_SERVER_DEFINITION: grpc.ServiceDefinition = {
   ...SHARD_SERVER_SERVICE,
+  GetStream: GET_STREAM as grpc.MethodDefinition<unknown, unknown>,
   Get: {
     ...SHARD_SERVER_SERVICE.Get!,
     responseSerialize: (response: EntriesResponse) =>

@@ -20,6 +20,7 @@ import { checkBatch } from "../wire/limits.ts";
 import type { ShardWrite } from "../wire/shard.ts";
 import type { ShardStore } from "../store/store.ts";
 import { dumpChunks } from "./store_adapter.ts";
+import { serveGetStream } from "./get_stream_service.ts";
 import { unaryHandler } from "../frontend/unary.ts";
 import type {
   AnyValue,
@@ -93,7 +94,7 @@ export function shardImplementation(
   const peers = new Set(options.peers);
 
   /** Refuses callers that are not frontends or shards. */
-  const admit = (call: ServerSurfaceCall & { request: unknown }) => {
+  const admit = (call: ServerSurfaceCall) => {
     const name = peerCommonName(call);
     if (name === undefined || !peers.has(name)) {
       // The caller is not told which names are allowed; the log says.
@@ -148,6 +149,21 @@ export function shardImplementation(
     }
   };
 
+  /** A Get batch's entries, in request order. */
+  const read = (keys: string[]): EntriesResponse => {
+    checkReadable(keys);
+    // Entries come back in request order, so without their keys: less
+    // to encode here and to decode in the frontend.
+    return {
+      entries: keys.map((key) => {
+        const value = store.get(key);
+        return value === undefined
+          ? MISSING
+          : entry("", value, 0, value.version ?? 0);
+      }),
+    };
+  };
+
   const write = (entry: WriteEntry): WriteResult => {
     try {
       const floor = options.writeFloor?.(entry.key, entry.version) ?? 0;
@@ -166,19 +182,10 @@ export function shardImplementation(
   };
 
   return {
-    Get: unary<KeysRequest, EntriesResponse>("Get", ({ keys }) => {
-      checkReadable(keys);
-      // Entries come back in request order, so without their keys: less
-      // to encode here and to decode in the frontend.
-      return {
-        entries: keys.map((key) => {
-          const value = store.get(key);
-          return value === undefined
-            ? MISSING
-            : entry("", value, 0, value.version ?? 0);
-        }),
-      };
-    }),
+    Get: unary<KeysRequest, EntriesResponse>("Get", ({ keys }) => read(keys)),
+
+    GetStream: (call: grpc.ServerDuplexStream<KeysRequest, EntriesResponse>) =>
+      serveGetStream(call, { admit, read, metrics: options.metrics }),
 
     Write: unary<WriteRequest, WriteResponse>("Write", ({ entries }) => {
       checkBatch(entries.length);
