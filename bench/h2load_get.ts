@@ -9,9 +9,9 @@
  *   the same reply bytes (the transport ceiling).
  *
  * Every Get reads one preloaded key (so one shard, or one worker, serves
- * them all). Servers use TLS without client
- * certificates, since h2load cannot present one (the cfe→shard hop keeps
- * mutual TLS). Rounds alternate between the targets to spread the noise.
+ * them all). Servers use TLS without client certificates, since h2load
+ * cannot present one (the cfe→shard hop keeps mutual TLS). Rounds
+ * alternate between the targets to spread the noise.
  *
  * CPU per Get is the user + system time (`/proc/<pid>/stat`) of every
  * server process (start's one; cfe's and both shards' for the cluster; etcd
