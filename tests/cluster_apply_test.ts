@@ -19,8 +19,10 @@ import {
 } from "../shared/frontend/tls.ts";
 import { unaryCall } from "../shared/wire/call.ts";
 import { cacheKey } from "../shared/wire/cache_key.ts";
+import { Status } from "../shared/wire/errors.ts";
 import { SHARD_SERVICE } from "../shared/wire/services.ts";
 import { Cluster, type ShardProcess } from "./cluster.ts";
+import { statusOf } from "./helpers.ts";
 
 /** Two ready replicas of one shard, the first by address first. */
 async function twoReplicas(
@@ -37,7 +39,7 @@ async function twoReplicas(
   ];
 }
 
-Deno.test("cluster: a request id is applied once, by the decider and by the replica its result reached", async () => {
+Deno.test("cluster: a request id is applied once, by the decider and, after it dies, by the replica its result reached; that replica does not decide while the first lives", async () => {
   await using cluster = await Cluster.start();
   const [a, b] = await twoReplicas(cluster);
   const Client = grpc.makeGenericClientConstructor(SHARD_SERVICE, "Shard");
@@ -69,14 +71,35 @@ Deno.test("cluster: a request id is applied once, by the decider and by the repl
       return results[0]!.value;
     };
     assert.equal(await apply(toA, "first", [b.address]), "5");
-    // A retry on the decider, and after a failover on the replica the
-    // result reached: the first answer, not a second increment.
+    // A retry on the decider: the first answer, not a second increment.
     assert.equal(await apply(toA, "first", [b.address]), "5");
-    assert.equal(await apply(toB, "first", [a.address]), "5");
-    // A new id on the other replica builds on the same value, and reaches A.
-    assert.equal(await apply(toB, "second", [a.address]), "10");
-    assert.equal(await apply(toA, "third", [b.address]), "15");
-    assert.equal(await apply(toB, "second", [a.address]), "10");
+    assert.equal(await apply(toA, "second", [b.address]), "10");
+    // The other replica does not decide while the first one does and
+    // answers it (a frontend that cannot reach the first gets ABORTED)...
+    assert.equal(
+      await statusOf(apply(toB, "third", [a.address])),
+      Status.ABORTED,
+    );
+    // ...and once it is gone, answers a retry with the first result (its
+    // forward reached this replica), and builds new ones on the same value.
+    a.process.kill("SIGKILL");
+    await a.process.exited;
+    // (It checks again that the first one answers within half a second.)
+    const deadline = Date.now() + 5000;
+    let first: string | undefined;
+    while (first === undefined) {
+      try {
+        first = await apply(toB, "first", []);
+      } catch (error) {
+        assert.equal((error as { code?: number }).code, Status.ABORTED);
+        assert.ok(Date.now() < deadline, "the other replica never decided");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    assert.equal(first, "5");
+    assert.equal(await apply(toB, "second", []), "10");
+    assert.equal(await apply(toB, "third", []), "15");
+    assert.equal(await apply(toB, "third", []), "15");
     const cfe = await cluster.cfe();
     for (let i = 0; i < 4; i++) {
       assert.equal(await cfe.client.namespace("ids").getInt64("n"), 15n);

@@ -17,9 +17,10 @@
  * operation: while operations on a key are in flight, each replica keeps
  * the versions the key's state descends from (its lineage), and once two
  * replicas have met on a key their forwards and answers carry it. This
- * keeps a short overlap of two deciders exact (tested); a long one, or
- * three deciders at once, may still lose or double an operation (see the
- * README).
+ * keeps a short overlap of two deciders exact (tested), and overlaps are
+ * short: a replica refuses to decide while an earlier one that it can
+ * reach does (`apply_service.ts`). A long overlap (replicas that cannot
+ * reach each other) may still lose or double an operation (see the README).
  *
  * @module
  */
@@ -39,6 +40,7 @@ import {
   parseDelta,
   toEntry,
 } from "./apply_steps.ts";
+import { descend, type Lineage, Lineages } from "./lineages.ts";
 import type { ReplicaMemory } from "./replica_memory.ts";
 import { toWrite } from "./shard_service.ts";
 import type { WriteEntry } from "./shard_messages.ts";
@@ -57,32 +59,12 @@ interface Decision {
   wrote?: number;
 }
 
-/**
- * The versions a key's state here descends from (its own included), kept
- * while operations on the key are in flight here: an operation whose
- * write is among them is in that state.
- */
-interface Lineage {
-  users: number;
-  /**
-   * Another replica decided on this key too (a conflict was met): forwards
-   * then carry the whole lineage, not only their own step.
-   */
-  contended: boolean;
-  /** The version of the state the set describes. */
-  of: number;
-  versions: Set<number>;
-}
-
-/** How many versions a lineage keeps (the oldest are forgotten first). */
-const MAX_LINEAGE = 256;
-
 /** Decides operations for a shard, and takes another replica's decisions. */
 export class Decider {
   readonly #store: ShardStore;
   readonly #memory: ReplicaMemory;
   readonly #ops: ClusterOps;
-  readonly #lineages = new Map<string, Lineage>();
+  readonly #lineages = new Lineages();
   readonly #pending = new Map<string, Promise<OperationResult>>();
   /** The decisions in flight, by request id. */
   readonly #deciding = new Map<string, OperationResult>();
@@ -158,14 +140,14 @@ export class Decider {
         ? lineage.versions
         : new Set<number>();
       for (const version of forward.ancestors ?? []) kept.add(version);
-      this.#descend(lineage, kept, entry.version);
+      descend(lineage, kept, entry.version);
     }
     this.#memory.remember(requestId, forward.result);
     return { conflict: false };
   }
 
   async #decideAndSend(op: Operation, send: Send): Promise<OperationResult> {
-    const lineage = this.#enter(op.key);
+    const lineage = this.#lineages.enter(op.key);
     try {
       let decision = this.#decide(op, lineage);
       for (let attempt = 1;; attempt++) {
@@ -189,7 +171,7 @@ export class Decider {
       }
     } finally {
       this.#deciding.delete(op.requestId);
-      this.#leave(op.key, lineage);
+      this.#lineages.leave(lineage);
     }
   }
 
@@ -228,7 +210,7 @@ export class Decider {
     this.#deciding.set(op.requestId, result);
     if (!op.touch) {
       const versions = lineage.of === base ? lineage.versions : new Set([base]);
-      this.#descend(lineage, versions, result.version);
+      descend(lineage, versions, result.version);
     }
     return {
       result,
@@ -288,7 +270,7 @@ export class Decider {
     if (held && held.version > this.#heldVersion(held.key)) {
       this.#memory.observe(held.version);
       this.#store.set(toWrite(held));
-      this.#descend(lineage, new Set(newest!.ancestors ?? []), held.version);
+      descend(lineage, new Set(newest!.ancestors ?? []), held.version);
     }
     return conflicts.find((c) => c.known)?.known ?? undefined;
   }
@@ -318,30 +300,5 @@ export class Decider {
       version: floor,
       tombstone: true,
     });
-  }
-
-  /** Makes `lineage` the state of `version`, descended from `versions`. */
-  #descend(lineage: Lineage, versions: Set<number>, version: number): void {
-    versions.add(version);
-    for (const old of versions) {
-      if (versions.size <= MAX_LINEAGE) break;
-      versions.delete(old);
-    }
-    lineage.versions = versions;
-    lineage.of = version;
-  }
-
-  #enter(key: string): Lineage {
-    let lineage = this.#lineages.get(key);
-    if (lineage === undefined) {
-      lineage = { users: 0, contended: false, of: -1, versions: new Set() };
-      this.#lineages.set(key, lineage);
-    }
-    lineage.users++;
-    return lineage;
-  }
-
-  #leave(key: string, lineage: Lineage): void {
-    if (--lineage.users === 0) this.#lineages.delete(key);
   }
 }

@@ -101,6 +101,8 @@ export interface Forward {
 export interface ReplicateRequest {
   /** In the order decided. */
   forwards: Forward[];
+  /** The deciding replica's address. */
+  decider: string;
 }
 
 /** `ganache.shard.Forwarded`: what a replica did with one forward. */

@@ -17,7 +17,7 @@ import type { Metrics } from "../ops/metrics.ts";
 import type { ShardStore } from "../store/store.ts";
 import { unaryCall } from "../wire/call.ts";
 import { hashKey } from "../wire/cache_key.ts";
-import { PermissionDeniedError } from "../wire/errors.ts";
+import { AbortedError, PermissionDeniedError } from "../wire/errors.ts";
 import { checkBatch, checkNamespace, MAX_BATCH_ITEMS } from "../wire/limits.ts";
 import { SHARD_SERVICE } from "../wire/services.ts";
 import { Decider } from "./apply_decider.ts";
@@ -38,6 +38,13 @@ import { isTransportFailure } from "./replica_failures.ts";
 import { FailedPreconditionError, type Ownership } from "./shard_service.ts";
 
 const log = logger("apply");
+
+/** How long a replica that forwarded decisions here counts as deciding, in ms. */
+const DECIDING_MS = 3000;
+/** How long an answer to "does it answer?" is trusted, in ms. */
+const ANSWERS_MS = 500;
+/** The deadline of that check, in ms. */
+const PROBE_TIMEOUT_MS = 500;
 
 /** Options of {@linkcode ApplyService}. */
 export interface ApplyServiceOptions {
@@ -76,6 +83,13 @@ export class ApplyService {
   readonly #options: ApplyServiceOptions;
   readonly #decider: Decider;
   readonly #peers = new Map<string, Peer>();
+  /** Replicas that forwarded decisions here, and when they last did. */
+  readonly #deciders = new Map<string, number>();
+  /** Whether a replica answers, by address, and since when that is known. */
+  readonly #answers = new Map<
+    string,
+    { answers: Promise<boolean>; at: number }
+  >();
 
   /** @param options The store, memory, peers and state of the replica. */
   constructor(options: ApplyServiceOptions) {
@@ -115,12 +129,16 @@ export class ApplyService {
             "this replica is not ready: it decides nothing",
           );
         }
-        return this.#apply(request);
+        if (this.#deciders.size === 0) return this.#apply(request);
+        return this.#yieldToEarlier().then(() => this.#apply(request));
       }),
       Replicate: unary<ReplicateRequest, ReplicateResponse>(
         "Replicate",
-        ({ forwards }) => {
+        ({ forwards, decider }) => {
           checkBatch(forwards.length);
+          if (decider && decider !== this.#options.self()) {
+            this.#deciders.set(decider, Date.now());
+          }
           this.#checkOwner(forwards.map((f) => f.entry?.key ?? ""));
           return {
             results: forwards.map((f) => this.#decider.replicate(f)),
@@ -171,6 +189,37 @@ export class ApplyService {
     return { results, unreached: [...unreached] };
   }
 
+  /**
+   * Refuses to decide (ABORTED) while a replica before this one by address
+   * decides for the shard and answers this one: frontends that disagree
+   * about which replica is alive (one cannot reach it) do not get two
+   * deciders for long, and a frontend retries its operations after a
+   * failover here only once the earlier decider is gone.
+   */
+  async #yieldToEarlier(): Promise<void> {
+    const self = this.#options.self();
+    for (const [address, at] of this.#deciders) {
+      if (Date.now() - at > DECIDING_MS) {
+        this.#deciders.delete(address);
+      } else if (address < self && await this.#answersNow(address)) {
+        throw new AbortedError(`replica ${address} decides for this shard`);
+      }
+    }
+  }
+
+  /** Whether the replica at `address` answers (checked at most every {@linkcode ANSWERS_MS}). */
+  #answersNow(address: string): Promise<boolean> {
+    const known = this.#answers.get(address);
+    if (known !== undefined && Date.now() - known.at < ANSWERS_MS) {
+      return known.answers;
+    }
+    const answers = unaryCall(this.#peer(address).client, "Stats", {}, {
+      deadline: Date.now() + PROBE_TIMEOUT_MS,
+    }).then(() => true, () => false);
+    this.#answers.set(address, { answers, at: Date.now() });
+    return answers;
+  }
+
   #peer(address: string): Peer {
     const peer = this.#peers.get(address);
     if (peer !== undefined) return peer;
@@ -203,7 +252,10 @@ export class ApplyService {
       const { results } = await unaryCall<ReplicateResponse>(
         peer.client,
         "Replicate",
-        { forwards: batch.map((item) => item.forward) },
+        {
+          forwards: batch.map((item) => item.forward),
+          decider: this.#options.self(),
+        },
         { deadline: Date.now() + timeoutMs },
       );
       return batch.map((_, i) => results[i]);

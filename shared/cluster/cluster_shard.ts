@@ -12,7 +12,10 @@
  * the next one, which answers the first result if the forward reached it,
  * and applies it otherwise: an increment in flight is neither lost nor
  * doubled. A replica the decider could not reach leaves rotation and copies
- * the shard again before it serves.
+ * the shard again before it serves. A replica refuses to decide (ABORTED)
+ * while an earlier one by address decides and answers it, so a frontend
+ * that cannot reach the decider waits and asks again instead of starting a
+ * second decider.
  *
  * Multi-delete is plain deletes (versioned tombstones, one write round):
  * a delete does not depend on what the key held, so it needs no decider.
@@ -218,13 +221,24 @@ export class ClusterShard implements Shard, CacheOpsShard {
    */
   async #apply(operations: Operation[]): Promise<OperationResult[]> {
     let lastError: unknown;
+    // Replicas that refused to decide because an earlier one does.
+    const yielding = new Set<string>();
     for (let attempt = 0; attempt < MAX_DECIDERS; attempt++) {
       const writers = this.remote.writers()
         .sort((a, b) =>
           a.address < b.address ? -1 : a.address > b.address ? 1 : 0
         );
-      const decider = writers.find((writer) => writer.ready);
-      if (decider === undefined) break;
+      const decider = writers.find((writer) =>
+        writer.ready && !yielding.has(writer.address)
+      );
+      if (decider === undefined) {
+        if (yielding.size === 0) break;
+        // The replicas that could decide refused in favour of one this
+        // frontend cannot reach: ask again once they have checked it again.
+        await new Promise((resolve) => setTimeout(resolve, YIELD_RETRY_MS));
+        yielding.clear();
+        continue;
+      }
       try {
         const response = await decider.call<ApplyResponse>("Apply", {
           operations,
@@ -239,6 +253,10 @@ export class ClusterShard implements Shard, CacheOpsShard {
         return response.results;
       } catch (error) {
         lastError = error;
+        if ((error as { code?: number }).code === Status.ABORTED) {
+          yielding.add(decider.address);
+          continue;
+        }
         if (!this.#failed(decider, error)) throw toGanacheError(error);
         this.#options.onFailover?.();
       }
@@ -265,7 +283,9 @@ export class ClusterShard implements Shard, CacheOpsShard {
 }
 
 /** How many deciders one batch of operations is tried on. */
-const MAX_DECIDERS = 4;
+const MAX_DECIDERS = 6;
+/** How long to wait before asking replicas that refused to decide again, in ms. */
+const YIELD_RETRY_MS = 250;
 
 /** The error that takes a replica the decider could not reach out of rotation. */
 function unreached(address: string): GanacheError {

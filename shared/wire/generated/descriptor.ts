@@ -791,6 +791,10 @@ export const DESCRIPTOR = {
                   "type": "Forward",
                   "id": 1,
                 },
+                "decider": {
+                  "type": "string",
+                  "id": 2,
+                },
               },
             },
             "Forwarded": {
