@@ -53,18 +53,14 @@ function decodeKeys(bytes: Buffer): KeysRequest | MalformedRequest {
 }
 
 /**
- * `GetStream`: batches of keys (`KeysRequest`) in, their entries
- * (`EntriesResponse`) out, in order, on one call that stays open (see
- * `get_stream.ts`). Only frontends use it, so it is defined here rather
- * than in `shard.proto`, with the messages of `Get`.
+ * `GetStream`: batches of keys in, their entries out, in order, on one call
+ * that stays open (see `get_stream.ts`); a malformed batch reaches the
+ * handler as a {@linkcode MalformedRequest}.
  */
 const GET_STREAM: grpc.MethodDefinition<KeysRequest, EntriesResponse> = {
-  path: "/ganache.shard.Shard/GetStream",
-  requestStream: true,
-  responseStream: true,
+  ...SHARD_SERVICE.GetStream!,
   requestSerialize: (request: KeysRequest) =>
     Keys.encode(request).finish() as Buffer,
-  // A malformed batch reaches the handler as a MalformedRequest.
   requestDeserialize: decodeKeys as (bytes: Buffer) => KeysRequest,
   responseSerialize: (response: EntriesResponse) =>
     Entries.encode(response).finish() as Buffer,

@@ -445,6 +445,12 @@ export const DESCRIPTOR = {
                   "requestType": "KeysRequest",
                   "responseType": "EntriesResponse",
                 },
+                "GetStream": {
+                  "requestType": "KeysRequest",
+                  "requestStream": true,
+                  "responseType": "EntriesResponse",
+                  "responseStream": true,
+                },
                 "Write": {
                   "requestType": "WritesRequest",
                   "responseType": "WriteResponse",
