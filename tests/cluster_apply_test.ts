@@ -158,3 +158,33 @@ Deno.test("cluster: a replica that missed a flush (stopped) hides the flushed ke
   assert.deepEqual(await flushed.multiGet(keys), keys.map(() => undefined));
   assert.equal(await kept.getString("k"), "still here");
 });
+
+Deno.test("cluster: a replica that joins after a flush holds none of the flushed keys, and takes a later write of a frontend 1 h behind", async () => {
+  await using cluster = await Cluster.start();
+  const [a, b] = await twoReplicas(cluster);
+  const onTime = await cluster.cfe();
+  const behind = await cluster.cfe([], { clockOffset: "-1h" });
+  const flushed = onTime.client.namespace("joined");
+  const keys = Array.from({ length: 100 }, (_, i) => `k${i}`);
+  await flushed.multiSetString(keys.map((k): [string, string] => [k, k]));
+  await onTime.client.namespace("kept").setString("k", "still here");
+  await flushed.flushNamespace();
+  await cluster.shard();
+  await cluster.waitForRegistrations((r) =>
+    r.filter((x) => x.state === "ready").length === 3
+  );
+  for (const old of [a, b]) {
+    old.process.kill("SIGKILL");
+    await old.process.exited;
+  }
+  // Only the replica that joined serves now.
+  const ns = behind.client.namespace("joined");
+  assert.deepEqual(await ns.multiGet(keys), keys.map(() => undefined));
+  assert.equal(
+    await behind.client.namespace("kept").getString("k"),
+    "still here",
+  );
+  await ns.setString("k1", "after the flush");
+  assert.equal(await ns.getString("k1"), "after the flush");
+  assert.equal(await flushed.getString("k1"), "after the flush");
+});
