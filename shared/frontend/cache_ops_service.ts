@@ -2,9 +2,10 @@
  * The `ganache.cfe.CFE` methods built on a shard's read-modify-write
  * operations: `Increment`, `Touch`, `MultiDelete`, `FlushNamespace`, and
  * the conditions of `Set` (`only_if_absent`, `if_version`). Each is atomic
- * per key inside the shard that holds it (see
- * `shared/shards/cache_ops.ts`); a shard that does not offer them answers
- * UNIMPLEMENTED. The handlers throw; `cfe_service.ts` wraps them like every
+ * per key inside the shard that holds it: its worker in `start` (see
+ * `shared/shards/cache_ops.ts`), its deciding replica in a cluster (see
+ * `shared/cluster/cluster_shard.ts`); a shard that does not offer them
+ * answers UNIMPLEMENTED. The handlers throw; `cfe_service.ts` wraps them like every
  * other method (errors to statuses, metrics, tracing).
  *
  * @module

@@ -7,7 +7,9 @@
  *
  * Every write gets a version from {@linkcode CacheOps.stamp}, increasing
  * per shard (and seeded from the wall clock, so a restarted worker's
- * versions stay above those it handed out before); 0 means absent.
+ * versions stay above those it handed out before); 0 means absent. A
+ * cluster's deciding replica runs the same operations with versions from
+ * its hybrid logical clock (`shared/cluster/apply_steps.ts`).
  *
  * @module
  */
