@@ -40,8 +40,8 @@ import { FailedPreconditionError, type Ownership } from "./shard_service.ts";
 const log = logger("apply");
 
 /** How long a replica that forwarded decisions here counts as deciding, in ms. */
-const DECIDING_MS = 3000;
-/** How long an answer to "does it answer?" is trusted, in ms. */
+const DECIDING_MS = 2000;
+/** How long an answer to "can it decide?" is trusted, in ms. */
 const ANSWERS_MS = 500;
 /** The deadline of that check, in ms. */
 const PROBE_TIMEOUT_MS = 500;
@@ -129,6 +129,10 @@ export class ApplyService {
             "this replica is not ready: it decides nothing",
           );
         }
+        // No operations: a peer asks whether this replica can decide.
+        if (request.operations.length === 0) {
+          return { results: [], unreached: [] };
+        }
         if (this.#deciders.size === 0) return this.#apply(request);
         return this.#yieldToEarlier().then(() => this.#apply(request));
       }),
@@ -191,7 +195,8 @@ export class ApplyService {
 
   /**
    * Refuses to decide (ABORTED) while a replica before this one by address
-   * decides for the shard and answers this one: frontends that disagree
+   * decides for the shard and can decide still (it answers an `Apply` of no
+   * operations: it is ready and this replica reaches it): frontends that disagree
    * about which replica is alive (one cannot reach it) do not get two
    * deciders for long, and a frontend retries its operations after a
    * failover here only once the earlier decider is gone.
@@ -207,15 +212,18 @@ export class ApplyService {
     }
   }
 
-  /** Whether the replica at `address` answers (checked at most every {@linkcode ANSWERS_MS}). */
+  /** Whether the replica at `address` can decide (checked at most every {@linkcode ANSWERS_MS}). */
   #answersNow(address: string): Promise<boolean> {
     const known = this.#answers.get(address);
     if (known !== undefined && Date.now() - known.at < ANSWERS_MS) {
       return known.answers;
     }
-    const answers = unaryCall(this.#peer(address).client, "Stats", {}, {
-      deadline: Date.now() + PROBE_TIMEOUT_MS,
-    }).then(() => true, () => false);
+    const answers = unaryCall(
+      this.#peer(address).client,
+      "Apply",
+      { operations: [], replicas: [] },
+      { deadline: Date.now() + PROBE_TIMEOUT_MS },
+    ).then(() => true, () => false);
     this.#answers.set(address, { answers, at: Date.now() });
     return answers;
   }
