@@ -23,6 +23,21 @@ export async function servingPort(server: ChildProcess): Promise<number> {
   return port;
 }
 
+/**
+ * A task's command line with its `--v8-flags` replaced, to compare V8
+ * settings against the task's own.
+ *
+ * @param task The task's words (see `taskArgs`).
+ * @param flags The flags in its place: `undefined` keeps the task's own,
+ * `""` runs V8 with none.
+ */
+export function withV8Flags(task: string[], flags?: string): string[] {
+  if (flags === undefined) return task;
+  const own = task.findIndex((word) => word.startsWith("--v8-flags="));
+  const rest = own < 0 ? task : task.toSpliced(own, 1);
+  return flags ? rest.toSpliced(1, 0, `--v8-flags=${flags}`) : rest;
+}
+
 /** The line `bench/echo_server.ts` logs once it serves; group 1 is the port. */
 export const ECHO_READY = /echo server listening on 127\.0\.0\.1:(\d+)/;
 

@@ -11,7 +11,8 @@
  * Run: deno run -A bench/memory_overfill.ts [--budgets 64MiB,256MiB]
  *      [--values 100,1024] [--fill 3] [--workers 2] [--json]
  *      [--batch 1000] [--in-flight 4] [--skip-redis]
- *      [--v8-flags FLAGS (DENO_V8_FLAGS for Ganache, to compare)]
+ *      [--v8-flags FLAGS (in place of the task's own, to compare; "" for none)]
+ *      [--gc-step SIZE|off (start's --gc-step, to compare)]
  *
  * @module
  */
@@ -19,8 +20,8 @@ import { parseArgs } from "node:util";
 import { parseSize } from "../shared/flags.ts";
 import { ensureDevCerts } from "../shared/frontend/certs.ts";
 import { GanacheClient } from "../shared/client.ts";
-import { ChildProcess, GanacheProcess } from "../tests/process_helpers.ts";
-import { freePort, servingPort } from "./load_process.ts";
+import { ChildProcess, taskArgs } from "../tests/process_helpers.ts";
+import { freePort, servingPort, withV8Flags } from "./load_process.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -31,6 +32,7 @@ const { values: flags } = parseArgs({
     workers: { type: "string", default: "2" },
     json: { type: "boolean", default: false },
     "v8-flags": { type: "string" },
+    "gc-step": { type: "string" },
     batch: { type: "string", default: "1000" },
     "skip-redis": { type: "boolean", default: false },
     "in-flight": { type: "string", default: "4" },
@@ -49,6 +51,8 @@ interface Figures {
   idleMiB: number;
   peakMiB: number;
   keysHeld: number;
+  /** Keys written per second while filling. */
+  writesPerSec: number;
 }
 
 function rssOf(pid: number): number {
@@ -93,6 +97,7 @@ async function fillAndMeasure(
 ): Promise<Omit<Figures, "keysHeld">> {
   const rss = sampler(pid);
   const total = keyCount(budget, valueBytes);
+  const started = performance.now();
   try {
     for (let i = 0; i < total; i += BATCH * IN_FLIGHT) {
       const batches: [number, number][] = [];
@@ -112,27 +117,19 @@ async function fillAndMeasure(
     valueBytes,
     idleMiB: rss.state.idle / 2 ** 20,
     peakMiB: rss.state.peak / 2 ** 20,
+    writesPerSec: total * 1000 / (performance.now() - started),
   };
 }
 
 async function ganache(budget: number, valueBytes: number): Promise<Figures> {
   const certs = await Deno.makeTempDir({ prefix: "ganache-memory-" });
   await ensureDevCerts(certs);
-  const server = new GanacheProcess(
-    "start",
-    [
-      "--port",
-      "0",
-      "--certs",
-      certs,
-      "--max-bytes",
-      String(budget),
-      "--workers",
-      flags.workers!,
-    ],
-    certs,
-    flags["v8-flags"] ? { DENO_V8_FLAGS: flags["v8-flags"] } : {},
-  );
+  const server = new ChildProcess("start", Deno.execPath(), [
+    ...withV8Flags(taskArgs("start"), flags["v8-flags"]),
+    ...["--port", "0", "--certs", certs, "--max-bytes", String(budget)],
+    ...["--workers", flags.workers!],
+    ...(flags["gc-step"] ? ["--gc-step", flags["gc-step"]] : []),
+  ]);
   try {
     const port = await servingPort(server);
     const client = await GanacheClient.connect({
@@ -288,9 +285,9 @@ if (flags.json) console.log(JSON.stringify(rows));
 else {
   const perMiB = (r: Figures) => r.keysHeld / (r.peakMiB - r.idleMiB);
   console.log(
-    "| server | budget | value | peak RSS (idle) | peak above idle / budget | keys held | keys per MiB above idle | vs Redis |",
+    "| server | budget | value | peak RSS (idle) | peak above idle / budget | keys held | keys per MiB above idle | vs Redis | keys written/s |",
   );
-  console.log("|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|");
   const step = flags["skip-redis"] ? 1 : 2;
   for (let i = 0; i < rows.length; i += step) {
     const redisRow = rows[i + step - 1]!;
@@ -302,7 +299,7 @@ else {
           ((r.peakMiB - r.idleMiB) / r.budgetMiB).toFixed(2)
         } | ${r.keysHeld} | ${(perMiB(r) / 1000).toFixed(2)} k | ${
           (perMiB(r) / perMiB(redisRow)).toFixed(2)
-        } |`,
+        } | ${Math.round(r.writesPerSec)} |`,
       );
     }
   }

@@ -18,7 +18,7 @@ import { GanacheClient } from "../shared/client.ts";
 import { ChildProcess, taskArgs } from "../tests/process_helpers.ts";
 import { fixedGet, keyName, LOAD_NAMESPACE, makeValue } from "./load_wire.ts";
 import { runH2load } from "./load_h2load.ts";
-import { servingPort } from "./load_process.ts";
+import { servingPort, withV8Flags } from "./load_process.ts";
 
 const { values: options } = parseArgs({
   args: Deno.args,
@@ -57,15 +57,8 @@ await Deno.writeFile(bodyFile, request.body);
 async function measure(flags: string | undefined): Promise<string> {
   const task = taskArgs("start", certs);
   const own = task.find((word) => word.startsWith("--v8-flags="));
-  const args = flags === undefined
-    ? task
-    : task.filter((word) => word !== own).toSpliced(
-      1,
-      0,
-      ...(flags ? [`--v8-flags=${flags}`] : []),
-    );
   const server = new ChildProcess("start", Deno.execPath(), [
-    ...args,
+    ...withV8Flags(task, flags),
     ...["--port", "0", "--certs", certs, "--no-client-auth"],
   ]);
   try {

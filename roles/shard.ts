@@ -52,6 +52,11 @@ import { ReplicaMemory } from "../shared/cluster/replica_memory.ts";
 import { logger } from "../shared/ops/log.ts";
 import { Metrics, serveMetrics } from "../shared/ops/metrics.ts";
 import { serveUntilSignal } from "../shared/ops/signals.ts";
+import {
+  GC_STEP_FLAG,
+  parseGcStep,
+  startGcPacer,
+} from "../shared/ops/gc_pacer.ts";
 import { GANACHE_VERSION } from "../shared/ops/version.ts";
 import { PURGE_INTERVAL_MS, ShardStore } from "../shared/store/store.ts";
 import { HEALTH_SERVICE } from "../shared/wire/services.ts";
@@ -90,6 +95,7 @@ export const SPEC: RoleSpec = {
       help: "address to register in etcd (default: --host and the port)",
     },
     "max-bytes": maxBytesFlag("this replica's capacity"),
+    "gc-step": GC_STEP_FLAG,
     certs: {
       type: "string",
       default: "certs",
@@ -122,6 +128,8 @@ export interface ShardOptions {
   advertise?: string;
   /** The store's byte budget. @default 256 MiB */
   maxBytes: number;
+  /** The `--gc-step` in bytes; absent: V8's own schedule (see `gc_pacer.ts`). */
+  gcStepBytes?: number;
   /** Where `ca.crt`, `shard.crt` and `shard.key` are. @default "certs" */
   certs: string;
   /** Registration lease TTL in seconds. @default 5 */
@@ -148,6 +156,7 @@ export function parseOptions(values: FlagValues): ShardOptions {
     port: values.integer("port", 0, 65535),
     advertise: values.text("advertise"),
     maxBytes: values.size("max-bytes"),
+    gcStepBytes: parseGcStep(values),
     certs: values.text("certs")!,
     leaseTtlSeconds: values.integer("lease-ttl", 1, 3600),
     shutdownGraceMs: values.integer("shutdown-grace-ms", 0, 3_600_000),
@@ -278,6 +287,8 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
       `shard ${shard} of ${shards} serving on ${options.host}:${server.port} (registered as ${address}), ${options.maxBytes} bytes`,
     );
     const connected = { etcd, registrar };
+    const gc = startGcPacer(options.gcStepBytes, log);
+    if (gc) metrics.countPacedCollections(() => gc.pacer.collections);
     return {
       port: server.port,
       address,
@@ -290,6 +301,7 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
         health.close();
         await server.shutdown(options.shutdownGraceMs);
         clearInterval(purge);
+        gc?.stop();
         apply.close();
         await http?.close();
         connected.etcd.close();

@@ -24,6 +24,11 @@ import type { HealthService } from "../shared/frontend/health.ts";
 import { logger } from "../shared/ops/log.ts";
 import { Metrics, shardStatsOf } from "../shared/ops/metrics.ts";
 import { serveUntilSignal } from "../shared/ops/signals.ts";
+import {
+  GC_STEP_FLAG,
+  parseGcStep,
+  startGcPacer,
+} from "../shared/ops/gc_pacer.ts";
 import { Router } from "../shared/shards/router.ts";
 import { WorkerShard } from "../shared/shards/worker_shard.ts";
 
@@ -43,6 +48,7 @@ export const SPEC: RoleSpec = {
       help: "number of worker shards (default: the number of cores)",
     },
     "max-bytes": maxBytesFlag("total cache capacity, split across shards"),
+    "gc-step": GC_STEP_FLAG,
     "frontend-threads": {
       type: "string",
       default: "1",
@@ -61,6 +67,8 @@ export interface StartOptions extends FrontendOptions {
   maxBytes: number;
   /** Threads serving the frontend on one port (`reusePort`, Linux). @default 1 */
   frontendThreads?: number;
+  /** The `--gc-step` in bytes; absent: V8's own schedule (see `gc_pacer.ts`). */
+  gcStepBytes?: number;
   /** The shard worker module (tests pass one that can crash). */
   workerUrl?: URL;
   /** The frontend thread module (tests pass one that fails). */
@@ -82,6 +90,7 @@ export function parseOptions(values: FlagValues, cores: number): StartOptions {
       ? cores
       : parseInteger("workers", workers!, 1, 1024),
     maxBytes: values.size("max-bytes"),
+    gcStepBytes: parseGcStep(values),
     frontendThreads: values.integer("frontend-threads", 1, 64),
   };
 }
@@ -183,6 +192,8 @@ export async function startService(
   served.health = frontend.health;
   followWorkers();
   log.info(`${options.workers} worker shards of ${perShard} bytes are up`);
+  const gc = startGcPacer(options.gcStepBytes, log);
+  if (gc) metrics.countPacedCollections(() => gc.pacer.collections);
   return {
     port: frontend.server.port,
     shards,
@@ -191,6 +202,7 @@ export async function startService(
     failed: failed.promise,
     close: async () => {
       served.closing = true;
+      gc?.stop();
       await Promise.all([frontend.close(), threads?.close()]);
       await Promise.all(shards.map((shard) => shard.close()));
     },

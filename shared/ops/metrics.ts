@@ -96,6 +96,22 @@ export class Metrics {
     });
   }
 
+  /**
+   * Exports `ganache_gc_paced_collections_total`, the full collections the
+   * GC pacer asked for (see `gc_pacer.ts`), read from `count` at each scrape.
+   */
+  countPacedCollections(count: () => number): void {
+    new client.Counter({
+      name: "ganache_gc_paced_collections_total",
+      help: "Full garbage collections asked for by the pacer (--gc-step)",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(count());
+      },
+    });
+  }
+
   /** Counts one finished request. */
   observe(
     service: string,
