@@ -4,16 +4,10 @@
  *
  * @module
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
-import { isIP } from "node:net";
 import { logger } from "../ops/log.ts";
+import type { Ca } from "./cert_issuer.ts";
 
 const log = logger("certs");
-
-const EC_KEY = { name: "ECDSA", namedCurve: "P-256" } as const;
-const SIGNING = { name: "ECDSA", hash: "SHA-256" } as const;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A leaf certificate that `ensureDevCerts` creates when it is missing. */
 export interface LeafSpec {
@@ -159,6 +153,10 @@ async function create(
   dir: string,
   options: { force?: boolean; hosts?: string[] },
 ): Promise<EnsureResult> {
+  // The X.509 library holds 3 MiB of heap: loaded only to issue.
+  const { createCa, issueLeaf, readCa, writePair } = await import(
+    "./cert_issuer.ts"
+  );
   const newCa = options.force === true || !await hasCa(dir);
   const staging = await Deno.makeTempDir({ dir, prefix: ".ganache-new-" });
   try {
@@ -188,11 +186,6 @@ async function create(
   }
 }
 
-interface Ca {
-  cert: x509.X509Certificate;
-  keys: CryptoKeyPair;
-}
-
 /**
  * Whether `dir` already has a CA certificate. Starting a server generates
  * certificates only when it has none, so operator-supplied ones are never
@@ -200,111 +193,6 @@ interface Ca {
  */
 export function hasCa(dir: string): Promise<boolean> {
   return exists(`${dir}/ca.crt`);
-}
-
-async function readCa(dir: string): Promise<Ca> {
-  const certPem = await Deno.readTextFile(`${dir}/ca.crt`);
-  let keyPem: string;
-  try {
-    keyPem = await Deno.readTextFile(`${dir}/ca.key`);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    throw new Error(
-      `Cannot issue certificates: ${dir}/ca.crt has no ca.key beside it (use --force to make a new CA)`,
-    );
-  }
-  const cert = new x509.X509Certificate(certPem);
-  const privateKey = await crypto.subtle.importKey(
-    "pkcs8",
-    x509.PemConverter.decodeFirst(keyPem),
-    EC_KEY,
-    true,
-    ["sign"],
-  );
-  const publicKey = await cert.publicKey.export(EC_KEY, ["verify"]);
-  return { cert, keys: { privateKey, publicKey } };
-}
-
-async function createCa(): Promise<Ca> {
-  const keys = await crypto.subtle.generateKey(EC_KEY, true, [
-    "sign",
-    "verify",
-  ]);
-  const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: "CN=Ganache development CA",
-    notBefore: new Date(now - DAY_MS),
-    notAfter: new Date(now + 3650 * DAY_MS),
-    keys,
-    signingAlgorithm: SIGNING,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return { cert, keys };
-}
-
-async function issueLeaf(
-  ca: Ca,
-  leaf: LeafSpec,
-): Promise<{ cert: x509.X509Certificate; privateKey: CryptoKey }> {
-  const keys = await crypto.subtle.generateKey(EC_KEY, true, [
-    "sign",
-    "verify",
-  ]);
-  const usages = [x509.ExtendedKeyUsage.clientAuth];
-  if (leaf.server) usages.unshift(x509.ExtendedKeyUsage.serverAuth);
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension(usages),
-    await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
-  ];
-  if (leaf.hosts.length > 0) {
-    extensions.push(
-      new x509.SubjectAlternativeNameExtension(
-        leaf.hosts.map((host): x509.JsonGeneralName => ({
-          type: isIP(host) ? "ip" : "dns",
-          value: host,
-        })),
-      ),
-    );
-  }
-  const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: `CN=${leaf.commonName}`,
-    issuer: ca.cert.subject,
-    notBefore: new Date(now - DAY_MS),
-    notAfter: new Date(now + 825 * DAY_MS),
-    publicKey: keys.publicKey,
-    signingKey: ca.keys.privateKey,
-    signingAlgorithm: SIGNING,
-    extensions,
-  });
-  return { cert, privateKey: keys.privateKey };
-}
-
-async function writePair(
-  dir: string,
-  name: string,
-  cert: x509.X509Certificate,
-  privateKey: CryptoKey,
-): Promise<void> {
-  const pkcs8 = await crypto.subtle.exportKey("pkcs8", privateKey);
-  await Deno.writeTextFile(
-    `${dir}/${name}.key`,
-    x509.PemConverter.encode(pkcs8, "PRIVATE KEY"),
-    { mode: 0o600 },
-  );
-  await Deno.chmod(`${dir}/${name}.key`, 0o600);
-  await Deno.writeTextFile(`${dir}/${name}.crt`, cert.toString("pem"));
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -315,10 +203,4 @@ async function exists(path: string): Promise<boolean> {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
-}
-
-function randomSerial(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[0] = (bytes[0] ?? 0) & 0x7f; // positive, as RFC 5280 requires
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
