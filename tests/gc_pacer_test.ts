@@ -55,12 +55,12 @@ async function flood(args: string[]) {
   }
 }
 
-Deno.test("the task's start paces full collections every 4 MiB of network garbage, and counts them", async () => {
+Deno.test("the task's start paces full collections every 2 MiB of network garbage, and counts them", async () => {
   const { lines, scrape } = await flood([]);
   const started = lines.map((line) => PACER.exec(line)).find(Boolean);
-  assert.equal(started?.[1], String(4 * 2 ** 20));
+  assert.equal(started?.[1], String(2 * 2 ** 20));
   assert.ok(!lines.some((line) => line.includes("gc is not exposed")));
-  // 40 MiB of requests leave far more than 4 MiB of dead buffers.
+  // 40 MiB of requests leave far more than 2 MiB of dead buffers.
   const collections = sampleOf(scrape, "ganache_gc_paced_collections_total");
   assert.ok(collections !== undefined && collections >= 1, `${collections}`);
 });

@@ -8,14 +8,18 @@
  * piled up: under a MultiSet flood `start`'s main thread held up to 48 MiB
  * of dead buffers, and the allocator kept the pages. The pacer looks at the
  * isolate's external memory every few milliseconds and asks for a full
- * collection once it has grown by `--gc-step` (4 MiB) since the last one.
+ * collection once it has grown by `--gc-step` (2 MiB) since the last one.
  * Gets make little such garbage and trigger almost none; a MultiSet flood
  * triggers many, each a few milliseconds on a frontend's small heap. The
  * README's Memory section has what it saves and what it costs.
  *
  * It needs V8's `gc` function (`--v8-flags=--expose-gc`, which the server
  * tasks, the compiled binary and the Docker image pass); without it
- * {@linkcode startGcPacer} only warns.
+ * {@linkcode startGcPacer} only warns. They also pass
+ * `--no-concurrent-array-buffer-sweeping`, so that a collection frees the
+ * dead buffers before it returns rather than later on a helper thread (the
+ * next step then counts from what is really left), and
+ * `--max-semi-space-size=1`, so that young generations stay small.
  *
  * @module
  */
@@ -82,7 +86,7 @@ export const GC_PACER_INTERVAL_MS = 20;
 /** The `--gc-step` flag of the roles that hold a cache (`start`, `shard`). */
 export const GC_STEP_FLAG: Flag = {
   type: "string",
-  default: "4MiB",
+  default: "2MiB",
   value: "SIZE",
   help:
     "collect dead network buffers once this much has piled up (off: V8's own schedule, faster write floods, more memory)",
