@@ -18,8 +18,7 @@
  * {@linkcode startGcPacer} only warns. They also pass
  * `--no-concurrent-array-buffer-sweeping`, so that a collection frees the
  * dead buffers before it returns rather than later on a helper thread (the
- * next step then counts from what is really left), and
- * `--max-semi-space-size=1`, so that young generations stay small.
+ * next step then counts from what is really left).
  *
  * @module
  */
