@@ -8,7 +8,8 @@
  * piled up: under a MultiSet flood `start`'s main thread held up to 48 MiB
  * of dead buffers, and the allocator kept the pages. The pacer looks at the
  * isolate's external memory every few milliseconds and asks for a full
- * collection once it has grown by `--gc-step` (2 MiB) since the last one.
+ * collection once it has grown by `--gc-step` since the last one (off by
+ * default; 2 MiB where memory is tight).
  * Gets make little such garbage and trigger almost none; a MultiSet flood
  * triggers many, each a few milliseconds on a frontend's small heap. The
  * README's Memory section has what it saves and what it costs.
@@ -85,10 +86,10 @@ export const GC_PACER_INTERVAL_MS = 20;
 /** The `--gc-step` flag of the roles that hold a cache (`start`, `shard`). */
 export const GC_STEP_FLAG: Flag = {
   type: "string",
-  default: "2MiB",
+  default: "off",
   value: "SIZE",
   help:
-    "collect dead network buffers once this much has piled up (off: V8's own schedule, faster write floods, more memory)",
+    "full collection once this much network garbage has piled up: 2MiB holds memory near --max-bytes, writes slower (off: V8's own schedule)",
 };
 
 /**

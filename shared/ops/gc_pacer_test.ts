@@ -55,7 +55,7 @@ Deno.test("GcPacer refuses a step that is not positive", () => {
   }
 });
 
-Deno.test("--gc-step takes a size or off, and defaults to 2 MiB", () => {
+Deno.test("--gc-step takes a size or off, and is off by default", () => {
   const spec: RoleSpec = {
     usage: "start [flags]",
     summary: "",
@@ -74,7 +74,7 @@ Deno.test("--gc-step takes a size or off, and defaults to 2 MiB", () => {
     assert.ok("options" in parsed);
     return parsed.options;
   };
-  assert.equal(options([]), 2 * MiB);
+  assert.equal(options([]), undefined);
   assert.equal(options(["--gc-step", "16MiB"]), 16 * MiB);
   assert.equal(options([], "1MiB"), MiB);
   assert.equal(options(["--gc-step", "off"]), undefined);
