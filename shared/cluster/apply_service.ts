@@ -16,7 +16,6 @@ import { logger } from "../ops/log.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import type { ShardStore } from "../store/store.ts";
 import { unaryCall } from "../wire/call.ts";
-import { hashKey } from "../wire/cache_key.ts";
 import { AbortedError, PermissionDeniedError } from "../wire/errors.ts";
 import { checkBatch, checkNamespace, MAX_BATCH_ITEMS } from "../wire/limits.ts";
 import { SHARD_SERVICE } from "../wire/services.ts";
@@ -35,7 +34,11 @@ import type {
 import { PipelinedBatcher } from "./pipelined_batcher.ts";
 import type { ReplicaMemory } from "./replica_memory.ts";
 import { isTransportFailure } from "./replica_failures.ts";
-import { FailedPreconditionError, type Ownership } from "./shard_service.ts";
+import {
+  checkOwnership,
+  FailedPreconditionError,
+  type Ownership,
+} from "./shard_service.ts";
 
 const log = logger("apply");
 
@@ -284,18 +287,7 @@ export class ApplyService {
 
   /** Refuses keys of other shards, and everything before a shard is claimed. */
   #checkOwner(keys: string[]): void {
-    const owner = this.#options.ownership();
-    if (owner === undefined) {
-      throw new FailedPreconditionError("this replica has no shard yet");
-    }
-    for (const key of keys) {
-      const shard = hashKey(key) % owner.shards;
-      if (shard !== owner.shard) {
-        throw new FailedPreconditionError(
-          `key belongs to shard ${shard}; this replica serves shard ${owner.shard}`,
-        );
-      }
-    }
+    checkOwnership(this.#options.ownership(), keys);
   }
 }
 

@@ -60,6 +60,30 @@ export interface Ownership {
   shards: number;
 }
 
+/**
+ * Refuses keys of other shards, and every call before the replica has a
+ * shard (FAILED_PRECONDITION): the caller's view of the registry is wrong.
+ *
+ * @param owner What the replica serves; `undefined` before it has a shard.
+ * @param keys The keys a call touches.
+ */
+export function checkOwnership(
+  owner: Ownership | undefined,
+  keys: Iterable<string>,
+): void {
+  if (owner === undefined) {
+    throw new FailedPreconditionError("this replica has no shard yet");
+  }
+  for (const key of keys) {
+    const shard = hashKey(key) % owner.shards;
+    if (shard !== owner.shard) {
+      throw new FailedPreconditionError(
+        `key belongs to shard ${shard}; this replica serves shard ${owner.shard}`,
+      );
+    }
+  }
+}
+
 /** Options for {@linkcode shardImplementation}. */
 export interface ShardServiceOptions {
   /** The store the service reads and writes. */
@@ -122,21 +146,9 @@ export function shardImplementation(
     });
   }
 
-  /** Refuses keys of other shards: the caller's view of the registry is wrong. */
+  /** Refuses keys of other shards, when ownership is checked at all. */
   const checkOwner = (keys: Iterable<string>) => {
-    if (!options.ownership) return;
-    const owner = options.ownership();
-    if (owner === undefined) {
-      throw new FailedPreconditionError("this replica has no shard yet");
-    }
-    for (const key of keys) {
-      const shard = hashKey(key) % owner.shards;
-      if (shard !== owner.shard) {
-        throw new FailedPreconditionError(
-          `key belongs to shard ${shard}; this replica serves shard ${owner.shard}`,
-        );
-      }
-    }
+    if (options.ownership) checkOwnership(options.ownership(), keys);
   };
 
   const checkReadable = (keys: string[]) => {
