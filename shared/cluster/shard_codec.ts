@@ -52,6 +52,14 @@ function decodeKeys(bytes: Buffer): KeysRequest | MalformedRequest {
   }
 }
 
+/** Encodes a batch of keys (`Get` and `GetStream` requests). */
+const encodeKeys = (request: { keys: string[] }) =>
+  Keys.encode(request).finish() as Buffer;
+
+/** Encodes entries (`Get` and `GetStream` replies). */
+const encodeEntries = (response: EntriesResponse) =>
+  Entries.encode(response).finish() as Buffer;
+
 /**
  * `GetStream`: batches of keys in, their entries out, in order, on one call
  * that stays open (see `get_stream.ts`); a malformed batch reaches the
@@ -59,11 +67,9 @@ function decodeKeys(bytes: Buffer): KeysRequest | MalformedRequest {
  */
 const GET_STREAM: grpc.MethodDefinition<KeysRequest, EntriesResponse> = {
   ...SHARD_SERVICE.GetStream!,
-  requestSerialize: (request: KeysRequest) =>
-    Keys.encode(request).finish() as Buffer,
+  requestSerialize: encodeKeys,
   requestDeserialize: decodeKeys as (bytes: Buffer) => KeysRequest,
-  responseSerialize: (response: EntriesResponse) =>
-    Entries.encode(response).finish() as Buffer,
+  responseSerialize: encodeEntries,
   responseDeserialize: decodeEntries,
 };
 
@@ -73,8 +79,7 @@ export const SHARD_CLIENT_DEFINITION: grpc.ServiceDefinition = {
   GetStream: GET_STREAM as grpc.MethodDefinition<unknown, unknown>,
   Get: {
     ...SHARD_SERVICE.Get!,
-    requestSerialize: (request: { keys: string[] }) =>
-      Keys.encode(request).finish() as Buffer,
+    requestSerialize: encodeKeys,
     responseDeserialize: decodeEntries,
   },
 };
@@ -85,8 +90,7 @@ export const SHARD_SERVER_DEFINITION: grpc.ServiceDefinition = {
   GetStream: GET_STREAM as grpc.MethodDefinition<unknown, unknown>,
   Get: {
     ...SHARD_SERVER_SERVICE.Get!,
-    responseSerialize: (response: EntriesResponse) =>
-      Entries.encode(response).finish() as Buffer,
+    responseSerialize: encodeEntries,
   },
 };
 
