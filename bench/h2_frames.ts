@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { grpcFrame } from "./load_wire.ts";
 
 /** Frame types. */
 export const FrameType = {
@@ -147,9 +148,7 @@ export function callFrames(
   headerBlock: Uint8Array,
   message: Uint8Array,
 ): Uint8Array {
-  const body = new Uint8Array(5 + message.length);
-  new DataView(body.buffer).setUint32(1, message.length);
-  body.set(message, 5);
+  const body = grpcFrame(message);
   const dataFrames = Math.max(1, Math.ceil(body.length / MAX_FRAME_PAYLOAD));
   const out = new Uint8Array(
     FRAME_HEADER_BYTES * (1 + dataFrames) + headerBlock.length + body.length,
