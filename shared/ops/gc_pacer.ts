@@ -81,7 +81,7 @@ export class GcPacer {
 }
 
 /** How often a started pacer checks, in milliseconds. */
-export const GC_PACER_INTERVAL_MS = 20;
+const GC_PACER_INTERVAL_MS = 20;
 
 /** The `--gc-step` flag of the roles that hold a cache (`start`, `shard`). */
 export const GC_STEP_FLAG: Flag = {
