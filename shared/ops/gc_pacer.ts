@@ -25,6 +25,7 @@
  */
 import type { Flag, FlagValues } from "../flags.ts";
 import { parseSize } from "../flag_numbers.ts";
+import { UsageError } from "../usage_error.ts";
 import type { Logger } from "./log.ts";
 
 /** Options of a {@linkcode GcPacer}. */
@@ -99,7 +100,14 @@ export const GC_STEP_FLAG: Flag = {
  */
 export function parseGcStep(values: FlagValues): number | undefined {
   const text = values.text("gc-step")!;
-  return text === "off" ? undefined : parseSize("gc-step", text);
+  if (text === "off") return undefined;
+  try {
+    return parseSize("gc-step", text);
+  } catch {
+    throw new UsageError(
+      `--gc-step must be off or a size such as 2MiB: received "${text}"`,
+    );
+  }
 }
 
 /** V8's `gc` function, when `--expose-gc` put it on the global object. */
