@@ -8,6 +8,24 @@ import { InvalidArgumentError } from "../wire/errors.ts";
 
 const utf8 = new TextEncoder();
 
+/**
+ * Copies `text` into `bytes` if it is all ASCII (its UTF-8 is its char
+ * codes) and returns its length; `undefined` otherwise. Keys and type URLs
+ * are nearly always ASCII, and this makes no object per call where
+ * `encodeInto` makes its `{ read, written }` result: the shard worker
+ * encodes every key it is given, and those objects were a good part of
+ * what its young generation churned through under writes.
+ */
+function asciiInto(text: string, bytes: Uint8Array): number | undefined {
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return undefined;
+    bytes[i] = code;
+  }
+  return length;
+}
+
 /** One string's UTF-8 bytes, in a buffer that grows as needed. */
 export class Utf8Buffer {
   /** The bytes; the first `length` are the string's. */
@@ -35,7 +53,8 @@ export class Utf8Buffer {
     if (this.bytes.length < text.length * 3) {
       this.bytes = new Uint8Array(text.length * 3);
     }
-    const length = utf8.encodeInto(text, this.bytes).written;
+    const length = asciiInto(text, this.bytes) ??
+      utf8.encodeInto(text, this.bytes).written;
     if (length > this.#max) {
       throw new InvalidArgumentError(
         `${this.#what} is ${length} bytes: the store holds at most ${this.#max}`,
