@@ -12,7 +12,7 @@
  *      [--values 100,1024] [--fill 3] [--workers 2] [--json]
  *      [--batch 1000] [--in-flight 4] [--skip-redis]
  *      [--v8-flags FLAGS (in place of the task's own, to compare; "" for none)]
- *      [--gc-step SIZE|off (start's --gc-step, to compare)]
+ *      [--gc-step SIZE|auto|off (start's --gc-step, to compare)]
  *
  * @module
  */

@@ -54,8 +54,8 @@ import { Metrics, serveMetrics } from "../shared/ops/metrics.ts";
 import { serveUntilSignal } from "../shared/ops/signals.ts";
 import {
   GC_STEP_FLAG,
+  gcPacerFor,
   parseGcStep,
-  startGcPacer,
 } from "../shared/ops/gc_pacer.ts";
 import { GANACHE_VERSION } from "../shared/ops/version.ts";
 import { PURGE_INTERVAL_MS, ShardStore } from "../shared/store/store.ts";
@@ -156,7 +156,7 @@ export function parseOptions(values: FlagValues): ShardOptions {
     port: values.integer("port", 0, 65535),
     advertise: values.text("advertise"),
     maxBytes: values.size("max-bytes"),
-    gcStepBytes: parseGcStep(values),
+    gcStepBytes: parseGcStep(values, values.size("max-bytes")),
     certs: values.text("certs")!,
     leaseTtlSeconds: values.integer("lease-ttl", 1, 3600),
     shutdownGraceMs: values.integer("shutdown-grace-ms", 0, 3_600_000),
@@ -205,6 +205,8 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
     readable: () => readable,
     metrics,
   });
+  const pacer = gcPacerFor(options.gcStepBytes, log);
+  if (pacer) metrics.countPacedCollections(() => pacer.collections);
   const server = await startGrpcServer({
     host: options.host,
     port: options.port,
@@ -214,6 +216,7 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
     graceMs: options.shutdownGraceMs,
     metrics,
     onTlsFailure: () => metrics.tlsHandshakeFailures.inc(),
+    onMessageBytes: pacer && ((bytes) => pacer.count(bytes)),
     services: [
       [
         SHARD_SERVER_DEFINITION,
@@ -287,8 +290,6 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
       `shard ${shard} of ${shards} serving on ${options.host}:${server.port} (registered as ${address}), ${options.maxBytes} bytes`,
     );
     const connected = { etcd, registrar };
-    const gc = startGcPacer(options.gcStepBytes, log);
-    if (gc) metrics.countPacedCollections(() => gc.pacer.collections);
     return {
       port: server.port,
       address,
@@ -301,7 +302,6 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
         health.close();
         await server.shutdown(options.shutdownGraceMs);
         clearInterval(purge);
-        gc?.stop();
         apply.close();
         await http?.close();
         connected.etcd.close();

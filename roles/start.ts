@@ -24,11 +24,7 @@ import type { HealthService } from "../shared/frontend/health.ts";
 import { logger } from "../shared/ops/log.ts";
 import { Metrics, shardStatsOf } from "../shared/ops/metrics.ts";
 import { serveUntilSignal } from "../shared/ops/signals.ts";
-import {
-  GC_STEP_FLAG,
-  parseGcStep,
-  startGcPacer,
-} from "../shared/ops/gc_pacer.ts";
+import { GC_STEP_FLAG, parseGcStep } from "../shared/ops/gc_pacer.ts";
 import { Router } from "../shared/shards/router.ts";
 import { WorkerShard } from "../shared/shards/worker_shard.ts";
 
@@ -67,8 +63,6 @@ export interface StartOptions extends FrontendOptions {
   maxBytes: number;
   /** Threads serving the frontend on one port (`reusePort`, Linux). @default 1 */
   frontendThreads?: number;
-  /** The `--gc-step` in bytes; absent: V8's own schedule (see `gc_pacer.ts`). */
-  gcStepBytes?: number;
   /** The shard worker module (tests pass one that can crash). */
   workerUrl?: URL;
   /** The frontend thread module (tests pass one that fails). */
@@ -84,13 +78,14 @@ export interface StartOptions extends FrontendOptions {
  */
 export function parseOptions(values: FlagValues, cores: number): StartOptions {
   const workers = values.text("workers");
+  const maxBytes = values.size("max-bytes");
   return {
     ...frontendOptions(values),
     workers: workers === "cores"
       ? cores
       : parseInteger("workers", workers!, 1, 1024),
-    maxBytes: values.size("max-bytes"),
-    gcStepBytes: parseGcStep(values),
+    maxBytes,
+    gcStepBytes: parseGcStep(values, maxBytes),
     frontendThreads: values.integer("frontend-threads", 1, 64),
   };
 }
@@ -192,8 +187,6 @@ export async function startService(
   served.health = frontend.health;
   followWorkers();
   log.info(`${options.workers} worker shards of ${perShard} bytes are up`);
-  const gc = startGcPacer(options.gcStepBytes, log);
-  if (gc) metrics.countPacedCollections(() => gc.pacer.collections);
   return {
     port: frontend.server.port,
     shards,
@@ -202,7 +195,6 @@ export async function startService(
     failed: failed.promise,
     close: async () => {
       served.closing = true;
-      gc?.stop();
       await Promise.all([frontend.close(), threads?.close()]);
       await Promise.all(shards.map((shard) => shard.close()));
     },
@@ -221,6 +213,7 @@ function frontendOptionsOf(options: StartOptions): FrontendOptions {
     acl: options.acl,
     shutdownGraceMs: options.shutdownGraceMs,
     limits: options.limits,
+    gcStepBytes: options.gcStepBytes,
   };
 }
 

@@ -20,6 +20,7 @@ import { cfeImplementation } from "./cfe_service.ts";
 import { ensureDevCerts, hasCa } from "./certs.ts";
 import { type GrpcServer, startGrpcServer } from "./grpc_server.ts";
 import { HealthService } from "./health.ts";
+import { gcPacerFor } from "../ops/gc_pacer.ts";
 import { logger } from "../ops/log.ts";
 import { type Metrics, serveMetrics } from "../ops/metrics.ts";
 import type { Router } from "../shards/router.ts";
@@ -53,6 +54,8 @@ export interface FrontendOptions {
   metricsPort?: number;
   /** Connection limits; each defaults as `DEFAULT_CONNECTION_LIMITS` says. */
   limits?: Partial<ConnectionLimits>;
+  /** The GC pacer's step in bytes (`--gc-step`); absent: V8's own schedule. */
+  gcStepBytes?: number;
 }
 
 /**
@@ -103,6 +106,8 @@ export async function startFrontend(
   const tls = await readTlsFiles(options.certs, "cfe", options.clientCa);
   const acl = options.acl ? await Acl.load(options.acl) : undefined;
   const health = new HealthService([CFE_SERVICE_NAME]);
+  const pacer = gcPacerFor(options.gcStepBytes, log);
+  if (pacer) metrics.countPacedCollections(() => pacer.collections);
   const server = await startGrpcServer({
     host: options.host,
     port: options.port,
@@ -113,6 +118,7 @@ export async function startFrontend(
     metrics,
     onTlsFailure: () => metrics.tlsHandshakeFailures.inc(),
     sharedPort: listen.sharedPort,
+    onMessageBytes: pacer && ((bytes) => pacer.count(bytes)),
     services: [
       [
         CFE_SERVER_SERVICE,

@@ -6,6 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
+import type { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import type { Metrics } from "../ops/metrics.ts";
 import { PACKAGE_DEFINITION } from "../wire/services.ts";
@@ -41,6 +42,35 @@ export interface GrpcServerOptions {
    * several frontend threads serve one address.
    */
   sharedPort?: boolean;
+  /**
+   * Told the size of every message the server decodes or encodes (the GC
+   * pacer counts them, see `gc_pacer.ts`).
+   */
+  onMessageBytes?: (bytes: number) => void;
+}
+
+/**
+ * `definition` with every request decoder and response encoder also
+ * telling `onBytes` the size of the message.
+ */
+function countingBytes(
+  definition: grpc.ServiceDefinition,
+  onBytes: (bytes: number) => void,
+): grpc.ServiceDefinition {
+  return Object.fromEntries(
+    Object.entries(definition).map(([name, method]) => [name, {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        onBytes(bytes.byteLength);
+        return method.requestDeserialize(bytes);
+      },
+      responseSerialize: (value: unknown) => {
+        const bytes = method.responseSerialize(value);
+        onBytes(bytes.byteLength);
+        return bytes;
+      },
+    }]),
+  );
 }
 
 /** The names of the services a server registers, for reflection. */
@@ -95,8 +125,12 @@ export async function startGrpcServer(
 ): Promise<GrpcServer> {
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
   const server = new grpc.Server(serverOptions(options, limits));
+  const { onMessageBytes } = options;
   for (const [definition, implementation] of options.services) {
-    server.addService(definition, implementation);
+    server.addService(
+      onMessageBytes ? countingBytes(definition, onMessageBytes) : definition,
+      implementation,
+    );
   }
   // Server reflection, so that generic tools (grpcurl) can list and call.
   new ReflectionService(PACKAGE_DEFINITION, {

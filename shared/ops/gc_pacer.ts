@@ -1,25 +1,28 @@
 /**
- * Paces V8's full collections by the garbage the network leaves.
+ * Paces V8's full collections by the bytes a server moves.
  *
- * Every request a server reads arrives in fresh `ArrayBuffer`s (the TLS
- * record, the HTTP/2 frame, the gRPC message), which live outside the V8
- * heap and outlive the young generation while calls are in flight. V8
- * collects them on its own schedule only after tens of MiB of them have
- * piled up: under a MultiSet flood `start`'s main thread held up to 48 MiB
- * of dead buffers, and the allocator kept the pages. The pacer looks at the
- * isolate's external memory every few milliseconds and asks for a full
- * collection once it has grown by `--gc-step` since the last one (off by
- * default; 2 MiB where memory is tight).
- * Gets make little such garbage and trigger almost none; a MultiSet flood
- * triggers many, each a few milliseconds on a frontend's small heap. The
- * README's Memory section has what it saves and what it costs.
+ * Every request a server reads arrives in fresh `ArrayBuffer`s (the TCP
+ * read, the TLS record, the HTTP/2 frame, the gRPC message), and every
+ * response leaves in one; they live outside the V8 heap and outlive the
+ * young generation while calls are in flight. V8 collects them on its own
+ * schedule only after tens of MiB have piled up: under a MultiSet flood
+ * `start` grew 70 to 90 MiB beyond its data, more than a 64 MiB budget.
+ * The pacer counts the bytes of every gRPC message of 1 KiB or more that
+ * its server decodes or encodes, and asks for a full collection each time
+ * `--gc-step` of them have passed, so the dead buffers never pile up beyond
+ * a few steps.
+ *
+ * By default (`auto`) the step is 1/64 of `--max-bytes` (at least 1 MiB):
+ * the working memory it allows grows with the budget, and the collections
+ * it costs (10 to 20 ms of the serving thread each, on a frontend's heap)
+ * get rarer as the budget grows. Gets of small values trigger none; large
+ * writes pay for it. The README's Memory section has the figures.
  *
  * It needs V8's `gc` function (`--v8-flags=--expose-gc`, which the server
  * tasks, the compiled binary and the Docker image pass); without it
- * {@linkcode startGcPacer} only warns. They also pass
+ * {@linkcode gcPacerFor} only warns. They also pass
  * `--no-concurrent-array-buffer-sweeping`, so that a collection frees the
- * dead buffers before it returns rather than later on a helper thread (the
- * next step then counts from what is really left).
+ * dead buffers before it returns rather than later on a helper thread.
  *
  * @module
  */
@@ -28,29 +31,35 @@ import { parseSize } from "../flag_numbers.ts";
 import { UsageError } from "../usage_error.ts";
 import type { Logger } from "./log.ts";
 
+/**
+ * The smallest message the pacer counts. Smaller ones (a Get and its
+ * answer) leave little outside the V8 heap, and what they leave goes with
+ * the collections V8 schedules for their objects on the heap; collecting
+ * for them cost Gets 10 to 15 % of their throughput.
+ */
+const PACED_MESSAGE_BYTES = 1024;
+
 /** Options of a {@linkcode GcPacer}. */
 export interface GcPacerOptions {
-  /**
-   * Growth of external memory since the last collection that triggers the
-   * next one, in bytes.
-   */
+  /** Bytes of messages between two collections. */
   stepBytes: number;
-  /** Reads the isolate's external memory, in bytes. */
-  external?: () => number;
   /** Runs a full collection. */
   collect: () => void;
 }
 
-/** Decides when to collect; {@linkcode startGcPacer} calls `check` on a timer. */
+/**
+ * Counts the bytes of the messages a server decodes and encodes, and
+ * collects each time a step of them has passed.
+ */
 export class GcPacer {
   /** Full collections it has asked for. */
   collections = 0;
-  readonly #step: number;
-  readonly #external: () => number;
+  /** The step, in bytes. */
+  readonly stepBytes: number;
   readonly #collect: () => void;
-  #base: number;
+  #counted = 0;
 
-  /** @param options How much growth triggers a collection, and how to collect. */
+  /** @param options How many bytes trigger a collection, and how to collect. */
   constructor(options: GcPacerOptions) {
     const { stepBytes } = options;
     if (!(stepBytes > 0)) {
@@ -58,54 +67,62 @@ export class GcPacer {
         `Cannot pace collections: stepBytes must be positive: received ${stepBytes}`,
       );
     }
-    this.#step = stepBytes;
-    this.#external = options.external ?? (() => Deno.memoryUsage().external);
+    this.stepBytes = stepBytes;
     this.#collect = options.collect;
-    this.#base = this.#external();
   }
 
   /**
-   * Collects if external memory has grown by the step since the last
-   * collection (or since it was lowest).
+   * Counts a message of `bytes` (if it is of at least
+   * {@linkcode PACED_MESSAGE_BYTES}); collects once a step has passed
+   * since the last collection.
    *
    * @returns Whether it collected.
    */
-  check(): boolean {
-    const external = this.#external();
-    if (external < this.#base) this.#base = external;
-    if (external - this.#base < this.#step) return false;
+  count(bytes: number): boolean {
+    if (bytes < PACED_MESSAGE_BYTES) return false;
+    this.#counted += bytes;
+    if (this.#counted < this.stepBytes) return false;
+    this.#counted = 0;
     this.#collect();
     this.collections++;
-    this.#base = this.#external();
     return true;
   }
 }
 
-/** How often a started pacer checks, in milliseconds. */
-const GC_PACER_INTERVAL_MS = 20;
+/** The smallest step `auto` picks. */
+const MIN_AUTO_STEP = 2 ** 20;
 
 /** The `--gc-step` flag of the roles that hold a cache (`start`, `shard`). */
 export const GC_STEP_FLAG: Flag = {
   type: "string",
-  default: "off",
+  default: "auto",
   value: "SIZE",
   help:
-    "full collection once this much network garbage has piled up: 2MiB holds memory near --max-bytes, writes slower (off: V8's own schedule)",
+    "full collection after this many bytes of messages of 1KiB or more, which holds memory near --max-bytes (auto: 1/64 of --max-bytes, at least 1MiB; off: V8's own schedule)",
 };
 
 /**
- * The `--gc-step` value in bytes, or `undefined` for `off`.
+ * The `--gc-step` in bytes (`auto` resolved against `maxBytes`), or
+ * `undefined` for `off`.
  *
- * @throws {UsageError} when it is neither `off` nor a size.
+ * @param values The parsed flags.
+ * @param maxBytes The process's `--max-bytes`, which `auto` follows.
+ * @throws {UsageError} when it is neither `auto`, `off` nor a size.
  */
-export function parseGcStep(values: FlagValues): number | undefined {
+export function parseGcStep(
+  values: FlagValues,
+  maxBytes: number,
+): number | undefined {
   const text = values.text("gc-step")!;
   if (text === "off") return undefined;
+  if (text === "auto") {
+    return Math.max(MIN_AUTO_STEP, Math.floor(maxBytes / 64));
+  }
   try {
     return parseSize("gc-step", text);
   } catch {
     throw new UsageError(
-      `--gc-step must be off or a size such as 2MiB: received "${text}"`,
+      `--gc-step must be auto, off or a size such as 2MiB: received "${text}"`,
     );
   }
 }
@@ -116,26 +133,17 @@ function exposedGc(): ((options: { type: "major" }) => void) | undefined {
   return typeof gc === "function" ? gc as () => void : undefined;
 }
 
-/** A started {@linkcode GcPacer} and how to stop it. */
-export interface RunningGcPacer {
-  /** The pacer, for its count of collections. */
-  pacer: GcPacer;
-  /** Stops it. */
-  stop(): void;
-}
-
 /**
- * Starts pacing this isolate's full collections, or warns that it cannot
- * because V8 does not expose `gc`.
+ * A pacer for this isolate's server, or `undefined` (with a warning) when
+ * V8 does not expose `gc`.
  *
- * @param stepBytes The `--gc-step`; `undefined` (off) starts nothing.
+ * @param stepBytes The `--gc-step`; `undefined` (off) makes none.
  * @param log Where to say what it does.
- * @returns The running pacer, or `undefined` when none runs.
  */
-export function startGcPacer(
+export function gcPacerFor(
   stepBytes: number | undefined,
   log: Logger,
-): RunningGcPacer | undefined {
+): GcPacer | undefined {
   if (stepBytes === undefined) return undefined;
   const gc = exposedGc();
   if (gc === undefined) {
@@ -144,14 +152,8 @@ export function startGcPacer(
     );
     return undefined;
   }
-  const pacer = new GcPacer({
-    stepBytes,
-    collect: () => gc({ type: "major" }),
-  });
-  const timer = setInterval(() => pacer.check(), GC_PACER_INTERVAL_MS);
-  Deno.unrefTimer(timer);
   log.info(
-    `collecting dead network buffers every ${stepBytes} bytes of them (--gc-step)`,
+    `collecting dead network buffers every ${stepBytes} bytes of messages (--gc-step)`,
   );
-  return { pacer, stop: () => clearInterval(timer) };
+  return new GcPacer({ stepBytes, collect: () => gc({ type: "major" }) });
 }
