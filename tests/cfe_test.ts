@@ -82,6 +82,22 @@ Deno.test("MultiSet then MultiGet answers in request order, misses included", as
   });
 });
 
+Deno.test("a MultiSet of 1 MiB (values packed for the workers from one large request) reads back byte for byte", async () => {
+  await using t = await startTestService({ workers: 3 });
+  const ns = (await t.connect()).namespace("large");
+  const keys = Array.from({ length: 1024 }, (_, i) => `key-${i}`);
+  const valueOf = (i: number) =>
+    Uint8Array.from({ length: 1024 }, (_, j) => (i * 7 + j) % 251);
+  await ns.multiSet(
+    keys.map((key, i) => ({ key, value: { typeUrl: "t", value: valueOf(i) } })),
+  );
+  const values = await ns.multiGet(keys);
+  values.forEach((value, i) => {
+    assert.equal(value?.typeUrl, "t");
+    assert.deepEqual(new Uint8Array(value!.value), valueOf(i), `key-${i}`);
+  });
+});
+
 Deno.test("TTL: a key expires after its ttl_ms and TTL reports what is left", async () => {
   await using t = await startTestService();
   const ns = (await t.connect()).namespace("ttl");

@@ -46,6 +46,29 @@ Deno.test("keys spread over 3 shards through one frontend are read back through 
   );
 });
 
+Deno.test("a MultiSet of 1 MiB through a frontend reads back byte for byte from a replica", async () => {
+  await using cluster = await Cluster.start();
+  const first = await cluster.shard(["--shards", "1"]);
+  await cluster.shard();
+  await cluster.waitForRegistrations((r) => r.length === 2);
+  const cfe = await cluster.cfe();
+  const ns = cfe.client.namespace("large");
+  const valueOf = (i: number) =>
+    Uint8Array.from({ length: 1024 }, (_, j) => (i * 7 + j) % 251);
+  await ns.multiSet(
+    keys(1024).map((key, i) => ({
+      key,
+      value: { typeUrl: "t", value: valueOf(i) },
+    })),
+  );
+  // The second replica, alone, must hold every value as written.
+  first.process.kill("SIGKILL");
+  const values = await ns.multiGet(keys(1024));
+  values.forEach((value, i) =>
+    assert.deepEqual(new Uint8Array(value!.value), valueOf(i))
+  );
+});
+
 Deno.test("a replica that joins late serves the data written before it joined", async () => {
   await using cluster = await Cluster.start();
   const first = await cluster.shard(["--shards", "1"]);
