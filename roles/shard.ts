@@ -54,7 +54,7 @@ import { Metrics, serveMetrics } from "../shared/ops/metrics.ts";
 import { serveUntilSignal } from "../shared/ops/signals.ts";
 import {
   GC_STEP_FLAG,
-  gcPacerFor,
+  messageBytesPacer,
   parseGcStep,
 } from "../shared/ops/gc_pacer.ts";
 import { GANACHE_VERSION } from "../shared/ops/version.ts";
@@ -148,6 +148,7 @@ export interface ShardOptions {
  * @throws {UsageError} without `--etcd`, or when a value is out of range.
  */
 export function parseOptions(values: FlagValues): ShardOptions {
+  const maxBytes = values.size("max-bytes");
   return {
     etcd: etcdOptions(values),
     shard: values.optionalInteger("shard", 0, 65535),
@@ -155,8 +156,8 @@ export function parseOptions(values: FlagValues): ShardOptions {
     host: values.text("host")!,
     port: values.integer("port", 0, 65535),
     advertise: values.text("advertise"),
-    maxBytes: values.size("max-bytes"),
-    gcStepBytes: parseGcStep(values, values.size("max-bytes")),
+    maxBytes,
+    gcStepBytes: parseGcStep(values, maxBytes),
     certs: values.text("certs")!,
     leaseTtlSeconds: values.integer("lease-ttl", 1, 3600),
     shutdownGraceMs: values.integer("shutdown-grace-ms", 0, 3_600_000),
@@ -205,8 +206,6 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
     readable: () => readable,
     metrics,
   });
-  const pacer = gcPacerFor(options.gcStepBytes, log);
-  if (pacer) metrics.countPacedCollections(() => pacer.collections);
   const server = await startGrpcServer({
     host: options.host,
     port: options.port,
@@ -216,7 +215,7 @@ export async function startShard(options: ShardOptions): Promise<RunningShard> {
     graceMs: options.shutdownGraceMs,
     metrics,
     onTlsFailure: () => metrics.tlsHandshakeFailures.inc(),
-    onMessageBytes: pacer && ((bytes) => pacer.count(bytes)),
+    onMessageBytes: messageBytesPacer(options.gcStepBytes, log, metrics),
     services: [
       [
         SHARD_SERVER_DEFINITION,

@@ -20,7 +20,7 @@ import { cfeImplementation } from "./cfe_service.ts";
 import { ensureDevCerts, hasCa } from "./certs.ts";
 import { type GrpcServer, startGrpcServer } from "./grpc_server.ts";
 import { HealthService } from "./health.ts";
-import { gcPacerFor } from "../ops/gc_pacer.ts";
+import { messageBytesPacer } from "../ops/gc_pacer.ts";
 import { logger } from "../ops/log.ts";
 import { type Metrics, serveMetrics } from "../ops/metrics.ts";
 import type { Router } from "../shards/router.ts";
@@ -106,8 +106,6 @@ export async function startFrontend(
   const tls = await readTlsFiles(options.certs, "cfe", options.clientCa);
   const acl = options.acl ? await Acl.load(options.acl) : undefined;
   const health = new HealthService([CFE_SERVICE_NAME]);
-  const pacer = gcPacerFor(options.gcStepBytes, log);
-  if (pacer) metrics.countPacedCollections(() => pacer.collections);
   const server = await startGrpcServer({
     host: options.host,
     port: options.port,
@@ -118,7 +116,7 @@ export async function startFrontend(
     metrics,
     onTlsFailure: () => metrics.tlsHandshakeFailures.inc(),
     sharedPort: listen.sharedPort,
-    onMessageBytes: pacer && ((bytes) => pacer.count(bytes)),
+    onMessageBytes: messageBytesPacer(options.gcStepBytes, log, metrics),
     services: [
       [
         CFE_SERVER_SERVICE,

@@ -20,7 +20,7 @@
  *
  * It needs V8's `gc` function (`--v8-flags=--expose-gc`, which the server
  * tasks, the compiled binary and the Docker image pass); without it
- * {@linkcode gcPacerFor} only warns. They also pass
+ * {@linkcode messageBytesPacer} only warns. They also pass
  * `--no-concurrent-array-buffer-sweeping`, so that a collection frees the
  * dead buffers before it returns rather than later on a helper thread.
  *
@@ -30,6 +30,7 @@ import type { Flag, FlagValues } from "../flags.ts";
 import { parseSize } from "../flag_numbers.ts";
 import { UsageError } from "../usage_error.ts";
 import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
 
 /**
  * The smallest message the pacer counts. Smaller ones (a Get and its
@@ -54,8 +55,7 @@ export interface GcPacerOptions {
 export class GcPacer {
   /** Full collections it has asked for. */
   collections = 0;
-  /** The step, in bytes. */
-  readonly stepBytes: number;
+  readonly #step: number;
   readonly #collect: () => void;
   #counted = 0;
 
@@ -67,7 +67,7 @@ export class GcPacer {
         `Cannot pace collections: stepBytes must be positive: received ${stepBytes}`,
       );
     }
-    this.stepBytes = stepBytes;
+    this.#step = stepBytes;
     this.#collect = options.collect;
   }
 
@@ -81,7 +81,7 @@ export class GcPacer {
   count(bytes: number): boolean {
     if (bytes < PACED_MESSAGE_BYTES) return false;
     this.#counted += bytes;
-    if (this.#counted < this.stepBytes) return false;
+    if (this.#counted < this.#step) return false;
     this.#counted = 0;
     this.#collect();
     this.collections++;
@@ -134,16 +134,19 @@ function exposedGc(): ((options: { type: "major" }) => void) | undefined {
 }
 
 /**
- * A pacer for this isolate's server, or `undefined` (with a warning) when
- * V8 does not expose `gc`.
+ * The `onMessageBytes` of this isolate's server (see `grpc_server.ts`): a
+ * {@linkcode GcPacer} counting its messages, whose collections `metrics`
+ * exports. `undefined`, with a warning, when V8 does not expose `gc`.
  *
- * @param stepBytes The `--gc-step`; `undefined` (off) makes none.
+ * @param stepBytes The `--gc-step`; `undefined` (off) paces nothing.
  * @param log Where to say what it does.
+ * @param metrics Where `ganache_gc_paced_collections_total` is exported.
  */
-export function gcPacerFor(
+export function messageBytesPacer(
   stepBytes: number | undefined,
   log: Logger,
-): GcPacer | undefined {
+  metrics: Metrics,
+): ((bytes: number) => void) | undefined {
   if (stepBytes === undefined) return undefined;
   const gc = exposedGc();
   if (gc === undefined) {
@@ -155,5 +158,12 @@ export function gcPacerFor(
   log.info(
     `collecting dead network buffers every ${stepBytes} bytes of messages (--gc-step)`,
   );
-  return new GcPacer({ stepBytes, collect: () => gc({ type: "major" }) });
+  const pacer = new GcPacer({
+    stepBytes,
+    collect: () => gc({ type: "major" }),
+  });
+  metrics.countPacedCollections(() => pacer.collections);
+  return (bytes) => {
+    pacer.count(bytes);
+  };
 }
