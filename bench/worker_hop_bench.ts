@@ -12,6 +12,7 @@
 import { cacheKey } from "../shared/wire/cache_key.ts";
 import { encodeBytes } from "../shared/wire/values.ts";
 import type { FromWorker, ToWorker } from "../shared/shards/worker_protocol.ts";
+import { packWrites } from "../shared/shards/write_packing.ts";
 import {
   SHARD_WORKER_URL,
   WorkerShard,
@@ -48,8 +49,8 @@ class NaiveShard {
     });
   }
 
-  #post(message: ToWorker) {
-    this.#worker.postMessage(message);
+  #post(message: ToWorker, transfer: Transferable[] = []) {
+    this.#worker.postMessage(message, transfer);
   }
 
   get(key: string): Promise<unknown> {
@@ -64,11 +65,10 @@ class NaiveShard {
     const id = this.#next++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      this.#post({
-        kind: "batch",
-        id,
-        ops: [{ op: "set", write: { key, value: VALUE, ttlMs: 0 } }],
-      });
+      const { ops, writes } = packWrites([
+        { op: "set", write: { key, value: VALUE, ttlMs: 0 } },
+      ]);
+      this.#post({ kind: "batch", id, ops, writes }, writes ? [writes] : []);
     });
   }
 }

@@ -16,7 +16,7 @@ import type {
   StoredValue,
 } from "../wire/shard.ts";
 import type { ShardCounters } from "../wire/messages.ts";
-import { packWriteValues } from "./value_packing.ts";
+import { packWrites } from "./write_packing.ts";
 import {
   type BatchMessage,
   isFailure,
@@ -31,8 +31,8 @@ export class Exchange {
   readonly #inFlight = new Map<number, PromiseWithResolvers<OpResult[]>>();
 
   /**
-   * Posts a batch, its write values packed into one transferred buffer
-   * (see `value_packing.ts`); resolves with its results.
+   * Posts a batch, its writes packed into one transferred buffer
+   * (see `write_packing.ts`); resolves with its results.
    */
   send(
     post: (message: BatchMessage, transfer: ArrayBuffer[]) => void,
@@ -41,8 +41,12 @@ export class Exchange {
     const id = this.#next++;
     const reply = Promise.withResolvers<OpResult[]>();
     this.#inFlight.set(id, reply);
-    const values = packWriteValues(ops);
-    post({ kind: "batch", id, ops }, values ? [values] : []);
+    const packed = packWrites(ops);
+    const writes = packed.writes;
+    post(
+      { kind: "batch", id, ops: packed.ops, writes },
+      writes ? [writes] : [],
+    );
     return reply.promise;
   }
 

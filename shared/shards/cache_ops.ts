@@ -21,7 +21,7 @@ import {
   encodeInt64Bytes,
   INT64_VALUE_TYPE_URL,
 } from "../wire/int64_bytes.ts";
-import type { SetCondition, ShardWrite } from "../wire/shard.ts";
+import type { SetCondition, ShardWrite, WriteList } from "../wire/shard.ts";
 import type { ShardStore } from "../store/store.ts";
 
 /** A shard's store with versioned writes and the operations built on them. */
@@ -52,10 +52,20 @@ export class CacheOps {
     return this.store.set(write);
   }
 
-  /** Writes keys, each with a new version (all or none, as the store does). */
-  setMany(writes: ShardWrite[]): void {
-    for (const write of writes) write.version = this.stamp();
-    this.store.setMany(writes);
+  /**
+   * Writes keys, each with a new version (all or none, as the store does).
+   * A write is stamped each time the store visits it: the store's size
+   * check visits first and takes stamps of its own, which is harmless, as
+   * versions only need to grow.
+   */
+  setMany(writes: WriteList): void {
+    this.store.setMany({
+      forEach: (visit) =>
+        writes.forEach((write) => {
+          write.version = this.stamp();
+          visit(write);
+        }),
+    });
   }
 
   /**

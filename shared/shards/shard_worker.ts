@@ -9,19 +9,23 @@ import { GanacheError, Status } from "../wire/errors.ts";
 import { logger, setLogFormat, setLogLevel } from "../ops/log.ts";
 import { PURGE_INTERVAL_MS, ShardStore } from "../store/store.ts";
 import { CacheOps } from "./cache_ops.ts";
-import { releaseWriteValues } from "./value_packing.ts";
+import { PackedWrites } from "./write_packing.ts";
 import type {
   BatchMessage,
   FromWorker,
   OpResult,
-  ShardOp,
   ToWorker,
+  WorkerOp,
 } from "./worker_protocol.ts";
 
 const log = logger("shard_worker");
 let ops: CacheOps | undefined;
 
-function apply(ops: CacheOps, op: ShardOp): OpResult {
+function apply(
+  ops: CacheOps,
+  op: WorkerOp,
+  writes: PackedWrites | undefined,
+): OpResult {
   const store = ops.store;
   try {
     switch (op.op) {
@@ -30,13 +34,13 @@ function apply(ops: CacheOps, op: ShardOp): OpResult {
       case "getMany":
         return op.keys.map((key) => store.get(key) ?? null);
       case "set":
-        ops.set(op.write);
+        ops.set(packed(writes).one(op.at));
         return null;
       case "setMany":
-        ops.setMany(op.writes);
+        ops.setMany(packed(writes).run(op.at, op.count));
         return null;
       case "setIf":
-        return ops.setIf(op.write, op.condition);
+        return ops.setIf(packed(writes).one(op.at), op.condition);
       case "increment":
         return ops.increment(op.key, op.delta, op.ttlMs);
       case "touch":
@@ -69,6 +73,11 @@ function apply(ops: CacheOps, op: ShardOp): OpResult {
   }
 }
 
+function packed(writes: PackedWrites | undefined): PackedWrites {
+  if (writes === undefined) throw new Error("a write without packed writes");
+  return writes;
+}
+
 function post(message: FromWorker): void {
   self.postMessage(message);
 }
@@ -99,7 +108,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
 function answer(batch: BatchMessage): FromWorker {
   if (ops === undefined) throw new Error("batch before init");
   const current = ops;
-  const results = batch.ops.map((op) => apply(current, op));
-  releaseWriteValues(batch.ops);
+  const writes = batch.writes && new PackedWrites(batch.writes);
+  const results = batch.ops.map((op) => apply(current, op, writes));
+  writes?.release();
   return { kind: "results", id: batch.id, results };
 }

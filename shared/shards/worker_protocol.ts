@@ -26,6 +26,17 @@ export type ShardOp =
   | { op: "deleteMany"; keys: string[] }
   | { op: "flush"; namespace: string };
 
+/**
+ * An operation as a worker receives it: a write names where it starts in
+ * the batch's packed writes (see `write_packing.ts`), a `setMany` also how
+ * many writes its run holds.
+ */
+export type WorkerOp =
+  | Exclude<ShardOp, { op: "set" | "setMany" | "setIf" }>
+  | { op: "set"; at: number }
+  | { op: "setMany"; at: number; count: number }
+  | { op: "setIf"; at: number; condition: SetCondition };
+
 /** What each operation answers with, by its `op`. */
 export interface ShardOpResults {
   /** The value and its version, or `null` on a miss. */
@@ -74,7 +85,9 @@ export interface BatchMessage {
   /** Matches the reply to the batch. */
   id: number;
   /** The operations, applied in order. */
-  ops: ShardOp[];
+  ops: WorkerOp[];
+  /** The batch's writes, packed, if it has any; transferred with it. */
+  writes?: ArrayBuffer;
 }
 
 /** Messages from the frontend to a worker. */

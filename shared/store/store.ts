@@ -16,7 +16,7 @@
  * @module
  */
 import type { ShardCounters } from "../wire/messages.ts";
-import type { ShardWrite, StoredValue } from "../wire/shard.ts";
+import type { ShardWrite, StoredValue, WriteList } from "../wire/shard.ts";
 import { ALIGN } from "./arena.ts";
 import { namespacePrefix } from "./namespace_flushes.ts";
 import { NO_VALUE, StoreBase } from "./store_base.ts";
@@ -73,9 +73,9 @@ export class ShardStore extends StoreBase {
    *
    * @throws {ResourceExhaustedError} when any entry exceeds the budget.
    */
-  setMany(writes: ShardWrite[]): void {
-    for (const write of writes) this.checkSize(write);
-    for (const write of writes) this.put(write);
+  setMany(writes: WriteList): void {
+    writes.forEach((write) => this.checkSize(write));
+    writes.forEach((write) => this.put(write));
   }
 
   /**

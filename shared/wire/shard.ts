@@ -27,6 +27,16 @@ export interface ShardWrite {
   tombstone?: boolean;
 }
 
+/**
+ * Writes that a store visits one at a time: an array, or a run of packed
+ * writes (see `write_packing.ts`). A visited write may be reused for the
+ * next one: keep nothing of it but copies.
+ */
+export interface WriteList {
+  /** Calls `visit` with each write, in order. */
+  forEach(visit: (write: ShardWrite) => void): void;
+}
+
 /** A value as a shard holds it: the `Any` and the version that wrote it. */
 export interface StoredValue extends AnyValue {
   /** The version of the write that stored it, when it had one. */
