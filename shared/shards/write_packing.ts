@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { utf8Length } from "../wire/limits.ts";
 import type { ShardWrite, WriteList } from "../wire/shard.ts";
 import type { ShardOp, WorkerOp } from "./worker_protocol.ts";
 
@@ -28,24 +29,6 @@ const TOMBSTONE = 1, VERSIONED = 2;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The number of bytes `text` takes in UTF-8 (lone surrogates: 3). */
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) continue;
-    if (code < 0x800) bytes += 1;
-    else if (
-      code >= 0xd800 && code < 0xdc00 && i + 1 < text.length &&
-      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
-    ) {
-      bytes += 2; // A surrogate pair: 4 bytes for 2 code units.
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
-}
-
 /** Writes `text` (of `length` UTF-8 bytes) into `bytes` at `at`. */
 function writeText(
   text: string,
@@ -53,48 +36,62 @@ function writeText(
   bytes: Uint8Array,
   at: number,
 ): void {
+  // As long in UTF-8 as in UTF-16 code units: all ASCII.
   if (length === text.length) {
     for (let i = 0; i < length; i++) bytes[at + i] = text.charCodeAt(i);
   } else encoder.encodeInto(text, bytes.subarray(at, at + length));
 }
 
-/** Bytes a run of writes takes packed. */
-function runBytes(writes: readonly ShardWrite[]): number {
+/**
+ * Bytes a run of writes takes packed. Appends to `lengths`, for
+ * {@linkcode packRun}, each write's key length and type URL length
+ * ({@linkcode SAME_TYPE_URL} when it repeats the previous write's).
+ */
+function measureRun(writes: readonly ShardWrite[], lengths: number[]): number {
   let bytes = 0;
   let lastTypeUrl: string | undefined;
   for (const write of writes) {
     const typeUrl = write.value.typeUrl;
-    bytes += HEADER_BYTES + utf8Length(write.key) +
-      write.value.value.byteLength +
-      (typeUrl === lastTypeUrl ? 0 : utf8Length(typeUrl));
+    const keyLength = utf8Length(write.key);
+    const typeUrlLength = typeUrl === lastTypeUrl
+      ? SAME_TYPE_URL
+      : utf8Length(typeUrl);
+    lengths.push(keyLength, typeUrlLength);
+    bytes += HEADER_BYTES + keyLength + write.value.value.byteLength +
+      (typeUrlLength === SAME_TYPE_URL ? 0 : typeUrlLength);
     lastTypeUrl = typeUrl;
   }
   return bytes;
 }
 
-/** Packs a run of writes into `bytes` at `at`; returns where it ends. */
+/** Where {@linkcode packRun} writes and reads its lengths from. */
+interface PackCursor {
+  bytes: Uint8Array;
+  view: DataView;
+  /** The byte the next write starts at. */
+  at: number;
+  /** The next write's key length in the lengths {@linkcode measureRun} made. */
+  next: number;
+}
+
+/** Packs a run of writes that {@linkcode measureRun} measured. */
 function packRun(
   writes: readonly ShardWrite[],
-  bytes: Uint8Array,
-  at: number,
-): number {
-  const view = new DataView(bytes.buffer);
-  let lastTypeUrl: string | undefined;
+  lengths: readonly number[],
+  cursor: PackCursor,
+): void {
+  const { bytes, view } = cursor;
+  let { at, next } = cursor;
   for (const write of writes) {
     const { key, ttlMs, version } = write;
     const { typeUrl, value } = write.value;
-    const keyLength = utf8Length(key);
-    const same = typeUrl === lastTypeUrl;
-    const typeUrlLength = same ? 0 : utf8Length(typeUrl);
+    const keyLength = lengths[next++]!;
+    const typeUrlLength = lengths[next++]!;
     view.setFloat64(at + TTL, ttlMs, true);
     view.setFloat64(at + VERSION, version ?? 0, true);
     view.setUint32(at + VALUE_LENGTH, value.byteLength, true);
     view.setUint32(at + KEY_LENGTH, keyLength, true);
-    view.setUint32(
-      at + TYPE_URL_LENGTH,
-      same ? SAME_TYPE_URL : typeUrlLength,
-      true,
-    );
+    view.setUint32(at + TYPE_URL_LENGTH, typeUrlLength, true);
     view.setUint32(
       at + FLAGS,
       (write.tombstone ? TOMBSTONE : 0) |
@@ -104,13 +101,15 @@ function packRun(
     at += HEADER_BYTES;
     writeText(key, keyLength, bytes, at);
     at += keyLength;
-    if (!same) writeText(typeUrl, typeUrlLength, bytes, at);
-    at += typeUrlLength;
+    if (typeUrlLength !== SAME_TYPE_URL) {
+      writeText(typeUrl, typeUrlLength, bytes, at);
+      at += typeUrlLength;
+    }
     bytes.set(value, at);
     at += value.byteLength;
-    lastTypeUrl = typeUrl;
   }
-  return at;
+  cursor.at = at;
+  cursor.next = next;
 }
 
 /**
@@ -126,14 +125,16 @@ export function packWrites(
       op.op === "set" || op.op === "setIf" || op.op === "setMany"
     )
   ) {
+    // Nothing to pack: every op is already as a worker takes it.
     return { ops: ops as WorkerOp[], writes: undefined };
   }
   const runs: (readonly ShardWrite[])[] = [];
+  const lengths: number[] = [];
   let total = 0;
   const run = (writes: readonly ShardWrite[]): number => {
     const at = total;
     runs.push(writes);
-    total += runBytes(writes);
+    total += measureRun(writes, lengths);
     return at;
   };
   const packed = ops.map((op): WorkerOp => {
@@ -148,10 +149,9 @@ export function packWrites(
         return op;
     }
   });
-  if (runs.length === 0) return { ops: packed, writes: undefined };
   const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const writes of runs) at = packRun(writes, bytes, at);
+  const cursor = { bytes, view: new DataView(bytes.buffer), at: 0, next: 0 };
+  for (const writes of runs) packRun(writes, lengths, cursor);
   return { ops: packed, writes: bytes.buffer };
 }
 
