@@ -127,10 +127,13 @@ export function parseGcStep(
   }
 }
 
+/** The shape of V8's `gc` function that the pacer calls. */
+type Gc = (options: { type: "major" }) => void;
+
 /** V8's `gc` function, when `--expose-gc` put it on the global object. */
-function exposedGc(): ((options: { type: "major" }) => void) | undefined {
+function exposedGc(): Gc | undefined {
   const gc = (globalThis as { gc?: unknown }).gc;
-  return typeof gc === "function" ? gc as () => void : undefined;
+  return typeof gc === "function" ? gc as Gc : undefined;
 }
 
 /**
