@@ -151,10 +151,10 @@ Deno.test("Stats counts items, bytes, hits and misses per shard", async () => {
   assert.equal(total("misses"), 1);
   // A 40-byte entry header + "1:sk1" (5) + StringValue("v1") (4) = 49,
   // rounded up to 56; its type URL, held once: 128 + 2 × 47; and each
-  // shard's empty index (8 slots of 8 bytes).
+  // shard's empty index (8 slots of 4 bytes).
   assert.equal(STRING_TYPE_URL.length, 47);
-  assert.equal(total("bytes"), 56 + 128 + 2 * 47 + 2 * 64);
-  assert.deepEqual(shards.map((s) => s.indexBytes), [64, 64]);
+  assert.equal(total("bytes"), 56 + 128 + 2 * 47 + 2 * 32);
+  assert.deepEqual(shards.map((s) => s.indexBytes), [32, 32]);
   assert.deepEqual(
     shards.map((s) => s.arenaBytes).sort((a, b) => a - b),
     [0, 56],

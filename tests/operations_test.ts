@@ -115,17 +115,17 @@ Deno.test("/metrics counts requests, hits, misses and items exactly, across 3 wo
   // Memory, exactly: each entry is a 48-byte chunk (40-byte header + "1:mX"
   // + a 3-byte StringValue, rounded up to 8); a shard holding any also holds
   // the StringValue type URL once (128 + 2 × 47 bytes); every index is 8
-  // slots of 8 bytes. The arena keeps, as resident, every chunk handed out:
+  // slots of 4 bytes. The arena keeps, as resident, every chunk handed out:
   // "e" too, though deleted.
   const written = expected(keys);
   for (const shard of ["0", "1", "2"]) {
     const held = items[shard]!;
     assert.equal(
       sample(scrape, "ganache_cache_bytes", { shard }),
-      64 + 48 * held + (held > 0 ? 128 + 2 * 47 : 0),
+      32 + 48 * held + (held > 0 ? 128 + 2 * 47 : 0),
       `bytes ${shard}`,
     );
-    assert.equal(sample(scrape, "ganache_cache_index_bytes", { shard }), 64);
+    assert.equal(sample(scrape, "ganache_cache_index_bytes", { shard }), 32);
     assert.equal(
       sample(scrape, "ganache_cache_arena_bytes", { shard }),
       48 * written[shard]!,

@@ -23,8 +23,9 @@ export class KeyIndex {
   readonly key: Utf8Buffer;
   /** Its hash. */
   hash = 0;
-  #index = new HashIndex();
   readonly #entries: Entries;
+  readonly #hashOf = (ref: number): number => this.#entries.hash(ref);
+  #index = new HashIndex(this.#hashOf);
 
   /**
    * @param entries Where the keys are held.
@@ -64,13 +65,12 @@ export class KeyIndex {
 
   /** Drops `ref` from the index. */
   remove(ref: number): void {
-    const hash = this.#entries.hash(ref);
-    this.#index.removeAt(this.#index.find(hash, (held) => held === ref));
+    this.#index.removeAt(this.#index.slotOf(this.#entries.hash(ref), ref));
   }
 
   /** Empties an index that holds nothing, giving back what it grew to. */
   shrink(): void {
-    if (this.#index.size === 0) this.#index = new HashIndex();
+    if (this.#index.size === 0) this.#index = new HashIndex(this.#hashOf);
   }
 
   readonly #matchesKey = (ref: number): boolean => {

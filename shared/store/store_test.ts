@@ -119,13 +119,13 @@ Deno.test("ShardStore reuses a freed chunk whole when what is left would be too 
   assert.equal(store.stats().bytes, INDEX + T + 64 + 48);
 });
 
-Deno.test("ShardStore charges its index as it doubles: 8 bytes a slot, at most 3/4 full", () => {
+Deno.test("ShardStore charges its index as it doubles: 4 bytes a slot, at most 3/4 full", () => {
   const store = new ShardStore({ maxBytes: 100_000 });
   for (let i = 0; i < 6; i++) store.set(write(`k${i}`, 0));
-  assert.equal(store.stats().indexBytes, 64);
+  assert.equal(store.stats().indexBytes, 32);
   store.set(write("k6", 0)); // 7 > 0.75 × 8 slots: 16 slots
-  assert.equal(store.stats().indexBytes, 128);
-  assert.equal(store.stats().bytes, 128 + T + 7 * 48);
+  assert.equal(store.stats().indexBytes, 64);
+  assert.equal(store.stats().bytes, 64 + T + 7 * 48);
 });
 
 Deno.test("ShardStore evicts the oldest entries until neighbours merge when no free chunk fits", () => {

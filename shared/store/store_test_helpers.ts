@@ -23,8 +23,8 @@ export function write(
   };
 }
 
-/** An empty store's index: 8 slots of 8 bytes. */
-export const INDEX = 64;
+/** An empty store's index: 8 slots of 4 bytes. */
+export const INDEX = 32;
 const encoder = new TextEncoder();
 
 /**
