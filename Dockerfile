@@ -21,5 +21,5 @@ EXPOSE 40001 40011 9464
 # for a role that does not listen on 127.0.0.1:40001 (a shard: 40011).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
   CMD ["deno", "run", "--cached-only", "--allow-net", "--allow-read=certs,node_modules", "--allow-env=GRPC_*,grpc_proxy,https_proxy,http_proxy,no_grpc_proxy,no_proxy,GANACHE_*,OTEL_DENO", "main.ts", "health"]
-ENTRYPOINT ["deno", "run", "--cached-only", "--v8-flags=--max-semi-space-size=2,--expose-gc,--no-concurrent-array-buffer-sweeping", "--unstable-worker-options", "--allow-net", "--allow-read=certs,shared,node_modules", "--allow-env=GRPC_*,grpc_proxy,https_proxy,http_proxy,no_grpc_proxy,no_proxy,GANACHE_*,OTEL_DENO", "--allow-write=certs", "main.ts"]
+ENTRYPOINT ["deno", "run", "--cached-only", "--v8-flags=--max-semi-space-size=1,--expose-gc,--no-concurrent-array-buffer-sweeping", "--unstable-worker-options", "--allow-net", "--allow-read=certs,shared,node_modules", "--allow-env=GRPC_*,grpc_proxy,https_proxy,http_proxy,no_grpc_proxy,no_proxy,GANACHE_*,OTEL_DENO", "--allow-write=certs", "main.ts"]
 CMD ["start"]
