@@ -149,15 +149,15 @@ Deno.test("Stats counts items, bytes, hits and misses per shard", async () => {
   assert.equal(total("items"), 1);
   assert.equal(total("hits"), 2);
   assert.equal(total("misses"), 1);
-  // A 40-byte entry header + "1:sk1" (5) + StringValue("v1") (4) = 49,
-  // rounded up to 56; its type URL, held once: 128 + 2 × 47; and each
-  // shard's empty index (8 slots of 4 bytes).
+  // A 32-byte entry header + "1:sk1" (5) + StringValue("v1") (4) = 41: the
+  // arena's smallest chunk, 48; its type URL, held once: 128 + 2 × 47; and
+  // each shard's empty index (8 slots of 4 bytes).
   assert.equal(STRING_TYPE_URL.length, 47);
-  assert.equal(total("bytes"), 56 + 128 + 2 * 47 + 2 * 32);
+  assert.equal(total("bytes"), 48 + 128 + 2 * 47 + 2 * 32);
   assert.deepEqual(shards.map((s) => s.indexBytes), [32, 32]);
   assert.deepEqual(
     shards.map((s) => s.arenaBytes).sort((a, b) => a - b),
-    [0, 56],
+    [0, 48],
   );
   const { residentBytes } = await client.stats();
   assert.ok(residentBytes > 20 * 2 ** 20, `resident ${residentBytes}`);

@@ -112,8 +112,8 @@ Deno.test("/metrics counts requests, hits, misses and items exactly, across 3 wo
     sample(scrape, "ganache_cache_capacity_bytes", { shard: "0" }),
     Math.floor(64 * 1024 * 1024 / 3),
   );
-  // Memory, exactly: each entry is a 48-byte chunk (40-byte header + "1:mX"
-  // + a 3-byte StringValue, rounded up to 8); a shard holding any also holds
+  // Memory, exactly: each entry is a 48-byte chunk (32-byte header + "1:mX"
+  // + a 3-byte StringValue = 39: the arena's smallest chunk); a shard holding any also holds
   // the StringValue type URL once (128 + 2 × 47 bytes); every index is 8
   // slots of 4 bytes. The arena keeps, as resident, every chunk handed out:
   // "e" too, though deleted.

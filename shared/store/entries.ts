@@ -7,11 +7,14 @@
  * - 0: the arena's size word; 4: the key's hash;
  * - 8: the next older entry's ref; 12: the next newer entry's ref;
  * - 16: the version (float64, 0 for none);
- * - 24: when the entry expires (float64 ms on the store's clock, 0 for never);
- * - 32: the key's length (low 16 bits) and its type URL's id (high 16
+ * - 24: the key's length (low 16 bits) and its type URL's id (high 16
  *   bits; {@linkcode INLINE_TYPE_URL}: the entry holds the URL itself);
- * - 36: the value's length (bit 31: the entry is a tombstone);
- * - 40: the key; then, for an inline type URL, its length (2 bytes) and
+ * - 28: the value's length (low 30 bits; bit 31: the entry is a tombstone;
+ *   bit 30: it has an expiry field);
+ * - 32, only in an entry written with a time to live: when it expires
+ *   (float64 ms on the store's clock, 0 for never), 8 bytes that an entry
+ *   without one does not spend;
+ * - then the key; then, for an inline type URL, its length (2 bytes) and
  *   bytes; then the value.
  *
  * @module
@@ -20,16 +23,30 @@ import { InvalidArgumentError } from "../wire/errors.ts";
 import { ALIGN, alignUp, type Arena, MIN_CHUNK } from "./arena.ts";
 import { INLINE_TYPE_URL } from "./type_urls.ts";
 
-/** Bytes of an entry's header, before its key. */
-export const ENTRY_HEADER_BYTES = 40;
+/** Bytes of an entry's header, before its key (or its expiry field). */
+export const ENTRY_HEADER_BYTES = 32;
+/** Bytes of the expiry field that an entry with a time to live adds. */
+export const EXPIRY_BYTES = 8;
 /** The longest key or type URL an entry can hold, in UTF-8 bytes. */
 export const MAX_TEXT_BYTES = 0xffff;
-/** The longest value an entry can hold (its length field has 31 bits). */
-export const MAX_VALUE_BYTES = 0x7fffffff;
+/** The longest value an entry can hold (its length field has 30 bits). */
+export const MAX_VALUE_BYTES = 0x3fffffff;
 
-const HASH = 1, OLDER = 2, NEWER = 3, VERSION = 2, EXPIRES = 3;
-const LENGTHS = 8, VALUE_LENGTH = 9;
+const HASH = 1, OLDER = 2, NEWER = 3, VERSION = 2, EXPIRES = 4;
+const LENGTHS = 6, VALUE_LENGTH = 7;
 const TOMBSTONE = 0x80000000;
+const HAS_EXPIRY = 0x40000000;
+
+/** What an entry holds besides its key and value (see {@linkcode entryBytes}). */
+export interface EntryExtras {
+  /**
+   * The type URL's UTF-8 length when the entry holds it itself; omitted
+   * when the store's type URL table holds it.
+   */
+  inlineTypeUrlBytes?: number;
+  /** Whether the entry has an expiry field (it was written with a TTL). */
+  expiry?: boolean;
+}
 
 /**
  * Bytes an entry takes: its whole chunk, header and alignment included.
@@ -38,18 +55,21 @@ const TOMBSTONE = 0x80000000;
  *
  * @param keyBytes The key's UTF-8 length.
  * @param valueBytes The value's length.
- * @param inlineTypeUrlBytes The type URL's UTF-8 length when the entry holds
- * it itself; omitted when the store's type URL table holds it.
+ * @param extras An inline type URL, an expiry field.
  */
 export function entryBytes(
   keyBytes: number,
   valueBytes: number,
-  inlineTypeUrlBytes?: number,
+  extras: EntryExtras = {},
 ): number {
+  const { inlineTypeUrlBytes, expiry } = extras;
   const inline = inlineTypeUrlBytes === undefined ? 0 : 2 + inlineTypeUrlBytes;
   return Math.max(
     MIN_CHUNK,
-    alignUp(ENTRY_HEADER_BYTES + keyBytes + inline + valueBytes),
+    alignUp(
+      ENTRY_HEADER_BYTES + (expiry ? EXPIRY_BYTES : 0) + keyBytes + inline +
+        valueBytes,
+    ),
   );
 }
 
@@ -72,7 +92,10 @@ export interface EntryHeader {
   hash: number;
   /** The version, 0 for none. */
   version: number;
-  /** When it expires on the store's clock, 0 for never. */
+  /**
+   * When it expires on the store's clock, 0 for never. An entry written
+   * with a non-zero one has an expiry field (see {@linkcode entryBytes}).
+   */
   expires: number;
   /** The key's UTF-8 length. */
   keyLength: number;
@@ -110,10 +133,11 @@ export class Entries {
     const word = ref * 2;
     this.#u32[word + HASH] = header.hash;
     this.#f64[ref + VERSION] = header.version;
-    this.#f64[ref + EXPIRES] = header.expires;
     this.#u32[word + LENGTHS] = header.keyLength | header.typeId << 16;
+    const expiry = header.expires !== 0;
     this.#u32[word + VALUE_LENGTH] = header.valueLength |
-      (header.tombstone ? TOMBSTONE : 0);
+      (header.tombstone ? TOMBSTONE : 0) | (expiry ? HAS_EXPIRY : 0);
+    if (expiry) this.#f64[ref + EXPIRES] = header.expires;
   }
 
   /** The key's hash. */
@@ -128,11 +152,26 @@ export class Entries {
 
   /** When the entry expires on the store's clock, 0 for never. */
   expires(ref: number): number {
-    return this.#f64[ref + EXPIRES]!;
+    return this.hasExpiry(ref) ? this.#f64[ref + EXPIRES]! : 0;
   }
 
-  /** Sets when the entry expires on the store's clock, 0 for never. */
+  /** Whether the entry has an expiry field (it was written with a TTL). */
+  hasExpiry(ref: number): boolean {
+    return (this.#u32[ref * 2 + VALUE_LENGTH]! & HAS_EXPIRY) !== 0;
+  }
+
+  /**
+   * Sets when an entry with an expiry field expires on the store's clock,
+   * 0 for never.
+   *
+   * @throws {RangeError} when the entry has no expiry field.
+   */
   setExpires(ref: number, expires: number): void {
+    if (!this.hasExpiry(ref)) {
+      throw new RangeError(
+        `Cannot set the expiry of entry ${ref}: it has no expiry field`,
+      );
+    }
     this.#f64[ref + EXPIRES] = expires;
   }
 
@@ -165,7 +204,8 @@ export class Entries {
 
   /** Where the key starts. */
   keyStart(ref: number): number {
-    return ref * ALIGN + ENTRY_HEADER_BYTES;
+    return ref * ALIGN + ENTRY_HEADER_BYTES +
+      (this.hasExpiry(ref) ? EXPIRY_BYTES : 0);
   }
 
   /** The inline type URL's bytes (empty when the table holds it). */
@@ -191,7 +231,7 @@ export class Entries {
     if (this.typeId(ref) === INLINE_TYPE_URL) {
       at += 2 + (this.u8[at]! | this.u8[at + 1]! << 8);
     }
-    const length = this.#u32[ref * 2 + VALUE_LENGTH]! & ~TOMBSTONE;
+    const length = this.#u32[ref * 2 + VALUE_LENGTH]! & MAX_VALUE_BYTES;
     return this.u8.subarray(at, at + length);
   }
 

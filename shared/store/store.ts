@@ -115,6 +115,18 @@ export class ShardStore extends StoreBase {
   touch(key: string, ttlMs: number): boolean {
     const ref = this.live(key);
     if (ref === 0 || this.entries.isTombstone(ref)) return false;
+    if (!this.entries.hasExpiry(ref)) {
+      if (ttlMs === 0) {
+        this.entries.touch(ref);
+        return true;
+      }
+      // No expiry field to set: the entry is written again with one, its
+      // value and version kept (this may evict the oldest entries).
+      const { typeUrl, value } = this.read(ref);
+      const version = this.entries.version(ref);
+      this.put({ key, value: { typeUrl, value }, ttlMs, version }, true);
+      return true;
+    }
     if (this.entries.expires(ref) !== 0) this.withTtl--;
     if (ttlMs > 0) this.withTtl++;
     this.entries.setExpires(ref, ttlMs > 0 ? this.now() + ttlMs : 0);

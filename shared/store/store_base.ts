@@ -132,21 +132,28 @@ export class StoreBase {
     this.#fits(
       this.index.key.encode(write.key),
       write.tombstone ? NO_VALUE : write.value,
+      this.#ttlOf(write) > 0,
     );
   }
 
+  /** The time to live an entry for `write` gets, in ms (0: none). */
+  #ttlOf(write: ShardWrite): number {
+    if (write.ttlMs > 0) return write.ttlMs;
+    return write.tombstone === true ? this.tombstoneTtlMs : 0;
+  }
+
   /**
-   * Checks that an entry with a key of `keyLength` bytes and `value` fits
-   * the store at all; returns where its type URL goes.
+   * Checks that an entry with a key of `keyLength` bytes and `value` (and
+   * an expiry field, if `expiry`) fits the store at all; returns where its
+   * type URL goes.
    */
-  #fits(keyLength: number, value: AnyValue): TypeUrlPlan {
+  #fits(keyLength: number, value: AnyValue, expiry: boolean): TypeUrlPlan {
     checkValueLength(value.value.byteLength);
     const url = this.types.plan(value.typeUrl);
-    const size = entryBytes(
-      keyLength,
-      value.value.byteLength,
-      url.interned ? undefined : url.length,
-    ) + url.charge;
+    const size = entryBytes(keyLength, value.value.byteLength, {
+      inlineTypeUrlBytes: url.interned ? undefined : url.length,
+      expiry,
+    }) + url.charge;
     const room = this.capacity - INITIAL_INDEX_BYTES;
     if (size > room) {
       throw new ResourceExhaustedError(
@@ -159,17 +166,23 @@ export class StoreBase {
   /**
    * Writes a key after checking that it fits (before anything changes).
    *
+   * @param write The key, value, TTL and version.
+   * @param replace Replace a held entry whatever its version (to rewrite
+   * it with an expiry field); otherwise a versioned write replaces only an
+   * older entry (see `write_order.ts`).
+   * @returns The version the key holds afterwards.
    * @throws {ResourceExhaustedError} when the entry alone exceeds the budget.
    */
-  protected put(write: ShardWrite): number {
+  protected put(write: ShardWrite, replace = false): number {
     const old = this.index.find(write.key);
     const tombstone = write.tombstone === true;
     const any = tombstone ? NO_VALUE : write.value;
-    let url = this.#fits(this.index.key.length, any);
+    const ttlMs = this.#ttlOf(write);
+    let url = this.#fits(this.index.key.length, any, ttlMs > 0);
     if (old !== 0) {
       if (
-        write.version !== undefined && !this.hidden(old, write.key) &&
-        !this.isNewer(write.version, any, old)
+        !replace && write.version !== undefined &&
+        !this.hidden(old, write.key) && !this.isNewer(write.version, any, old)
       ) {
         return this.entries.version(old);
       }
@@ -179,21 +192,15 @@ export class StoreBase {
     }
     const key = this.index.key;
     const keyLength = key.length;
-    const size = entryBytes(
-      keyLength,
-      any.value.byteLength,
-      url.interned ? undefined : url.length,
-    );
+    const size = entryBytes(keyLength, any.value.byteLength, {
+      inlineTypeUrlBytes: url.interned ? undefined : url.length,
+      expiry: ttlMs > 0,
+    });
     const ref = this.allocate(size, url.charge);
     // After evictions, which may have let the URL go: acquire it now.
     const typeId = url.interned
       ? this.types.acquire(any.typeUrl)
       : INLINE_TYPE_URL;
-    const ttlMs = write.ttlMs > 0
-      ? write.ttlMs
-      : tombstone
-      ? this.tombstoneTtlMs
-      : 0;
     const entries = this.entries;
     entries.write(ref, {
       hash: this.index.hash,

@@ -89,7 +89,7 @@ Deno.test("ShardStore holds type URLs and values at every length boundary byte f
   assert.equal(store.get("x"), undefined);
 });
 
-Deno.test("ShardStore leaks no byte after a million overwrites, deletes and evictions", () => {
+Deno.test("ShardStore leaks no byte after a million overwrites, deletes, touches and evictions", () => {
   const maxBytes = 1 << 20;
   const store = new ShardStore({ maxBytes });
   let seed = 99;
@@ -98,12 +98,17 @@ Deno.test("ShardStore leaks no byte after a million overwrites, deletes and evic
   const values = [0, 10, 100, 1_000, 5_000].map((n) => new Uint8Array(n));
   for (let i = 0; i < 1_000_000; i++) {
     const key = `key-${next() % keys}`;
-    if (next() % 4 === 0) store.delete(key);
-    else {
+    // The high bits: an LCG's low bits repeat with short periods.
+    const op = (next() >>> 16) % 8;
+    // Long TTLs (none expires during the test), with and without a field.
+    if (op < 2) store.delete(key);
+    else if (op === 2) {
+      store.touch(key, (next() >>> 16) % 2 === 0 ? 0 : 600_000);
+    } else {
       store.set({
         key,
         value: { typeUrl: "t", value: values[next() % values.length]! },
-        ttlMs: 0,
+        ttlMs: (next() >>> 16) % 3 === 0 ? 600_000 : 0,
       });
     }
   }
@@ -140,7 +145,8 @@ Deno.test("ShardStore tombstones: a versioned delete hides the key, keeps older 
   assert.equal(store.set(versioned("k", 2, 150)), 200); // stays deleted
   assert.equal(store.get("k"), undefined);
   const { items, bytes, indexBytes } = store.stats();
-  // 40-byte header + 1-byte key: a 48-byte tombstone, charged, not an item.
+  // 40-byte header (a tombstone's TTL needs the expiry field) + 1-byte key:
+  // a 48-byte tombstone, charged, not an item.
   assert.deepEqual({ items, data: bytes - indexBytes }, { items: 0, data: 48 });
   const dumped = [...store.writes()];
   assert.deepEqual(

@@ -40,14 +40,14 @@ Deno.test("ShardStore delete tells whether the key was there and removes it", ()
 });
 
 Deno.test("ShardStore evicts the least recently used entry, sparing a recently read one", () => {
-  // Each entry: 40 + key 2 + value 7 = 49, rounded up to 56.
-  assert.equal(charged(write("k1", 7)), 56);
+  // Each entry: 32 + key 2 + value 15 = 49, rounded up to 56.
+  assert.equal(charged(write("k1", 15)), 56);
   const store = new ShardStore({ maxBytes: INDEX + T + 3 * 56 });
-  store.set(write("k1", 7));
-  store.set(write("k2", 7));
-  store.set(write("k3", 7));
+  store.set(write("k1", 15));
+  store.set(write("k2", 15));
+  store.set(write("k3", 15));
   assert.notEqual(store.get("k1"), undefined); // k1 is now the most recent
-  store.set(write("k4", 7));
+  store.set(write("k4", 15));
   // ttl() does not touch recency, so these checks do not reorder anything.
   assert.equal(store.ttl("k2"), undefined);
   assert.equal(store.ttl("k1"), 0);
@@ -61,11 +61,11 @@ Deno.test("ShardStore evicts the least recently used entry, sparing a recently r
 
 Deno.test("ShardStore evicts as many old entries as a large write needs, oldest first", () => {
   const store = new ShardStore({ maxBytes: INDEX + T + 3 * 56 });
-  store.set(write("k1", 7));
-  store.set(write("k2", 7));
-  store.set(write("k3", 7));
-  assert.equal(charged(write("k4", 70)), 112);
-  store.set(write("k4", 70)); // 112 bytes: k1 and k2 must go
+  store.set(write("k1", 15));
+  store.set(write("k2", 15));
+  store.set(write("k3", 15));
+  assert.equal(charged(write("k4", 78)), 112);
+  store.set(write("k4", 78)); // 112 bytes: k1 and k2 must go
   assert.equal(store.ttl("k1"), undefined);
   assert.equal(store.ttl("k2"), undefined);
   assert.equal(store.ttl("k3"), 0);
@@ -84,8 +84,9 @@ Deno.test("ShardStore counts neither overwrites nor deletes as evictions", () =>
 
 Deno.test("ShardStore charges a header, the UTF-8 key and the value, rounded up to 8, each type URL once, and its index", () => {
   const store = new ShardStore({ maxBytes: 1_000 });
-  const a = write("ключ", 5, { typeUrl: "t/é" }); // 40 + 8 + 5 = 53
-  const b = write("🔑", 3, { typeUrl: "type.example/日本" }); // 40 + 4 + 3 = 47
+  const a = write("ключ", 13, { typeUrl: "t/é" }); // 32 + 8 + 13 = 53
+  // 32 + 4 + 3 = 39: the arena's smallest chunk, 48.
+  const b = write("🔑", 3, { typeUrl: "type.example/日本" });
   assert.deepEqual([charged(a), charged(b)], [56, 48]);
   assert.deepEqual([urlCharge("t/é"), urlCharge("type.example/日本")], [
     136,
@@ -110,12 +111,12 @@ Deno.test("ShardStore charges a header, the UTF-8 key and the value, rounded up 
 
 Deno.test("ShardStore reuses a freed chunk whole when what is left would be too small to stay free", () => {
   const store = new ShardStore({ maxBytes: 1_000 });
-  store.set(write("a", 23)); // 40 + 1 + 23 = 64
+  store.set(write("a", 31)); // 32 + 1 + 31 = 64
   store.set(write("b", 7)); // 48, after a
-  // 40 + 1 + 8 = 49 → 56: it takes a's freed 64-byte chunk whole, since
+  // 32 + 1 + 16 = 49 → 56: it takes a's freed 64-byte chunk whole, since
   // the 8 bytes left would be too small for a free chunk (48 at least).
-  store.set(write("a", 8));
-  assert.equal(charged(write("a", 8)), 56);
+  store.set(write("a", 16));
+  assert.equal(charged(write("a", 16)), 56);
   assert.equal(store.stats().bytes, INDEX + T + 64 + 48);
 });
 
@@ -130,12 +131,12 @@ Deno.test("ShardStore charges its index as it doubles: 4 bytes a slot, at most 3
 
 Deno.test("ShardStore evicts the oldest entries until neighbours merge when no free chunk fits", () => {
   const store = new ShardStore({ maxBytes: INDEX + T + 4 * 56 });
-  for (const key of ["k1", "k2", "k3", "k4"]) store.set(write(key, 7));
+  for (const key of ["k1", "k2", "k3", "k4"]) store.set(write(key, 15));
   store.delete("k1");
   store.delete("k3");
   // 112 bytes are free, in two 56-byte holes: a 112-byte entry fits the
   // budget but no hole, so k2 (the oldest) goes and the holes merge.
-  store.set(write("k5", 70));
+  store.set(write("k5", 78));
   assert.deepEqual(
     ["k2", "k4", "k5"].map((key) => store.ttl(key)),
     [undefined, 0, 0],
@@ -188,7 +189,7 @@ Deno.test("ShardStore rejects an entry larger than maxBytes and leaves existing 
   store.set(write("b", 5)); // 48 bytes
   const before = store.stats();
   assert.throws(
-    () => store.set(write("c", 190)), // 40 + 1 + 190 = 231: 232 bytes
+    () => store.set(write("c", 198)), // 32 + 1 + 198 = 231: 232 bytes
     (error: unknown) => {
       assert.ok(error instanceof ResourceExhaustedError);
       assert.equal(error.code, Status.RESOURCE_EXHAUSTED);
@@ -211,7 +212,7 @@ Deno.test("ShardStore rejects an entry larger than maxBytes and leaves existing 
 Deno.test("ShardStore accepts an entry of exactly maxBytes, evicting everything else", () => {
   const store = new ShardStore({ maxBytes: INDEX + T + 96 });
   store.set(write("a", 5));
-  store.set(write("b", 55)); // 40 + 1 + 55 = 96
+  store.set(write("b", 63)); // 32 + 1 + 63 = 96
   assert.equal(store.ttl("a"), undefined);
   assert.deepEqual(
     { items: store.stats().items, bytes: store.stats().bytes },

@@ -29,12 +29,14 @@ const encoder = new TextEncoder();
 
 /**
  * The bytes a write's entry is charged, counted independently of the
- * store: a 40-byte header, the UTF-8 key and the value, rounded up to 8,
- * and never less than the arena's 48-byte smallest chunk. (Its type URL,
- * short here, is held once in the store's table: see `urlCharge`.)
+ * store: a 32-byte header (40 with a TTL's expiry field), the UTF-8 key and
+ * the value, rounded up to 8, and never less than the arena's 48-byte
+ * smallest chunk. (Its type URL, short here, is held once in the store's
+ * table: see `urlCharge`.)
  */
 export function charged(w: ShardWrite): number {
-  const raw = 40 + encoder.encode(w.key).length + w.value.value.byteLength;
+  const header = w.ttlMs > 0 ? 40 : 32;
+  const raw = header + encoder.encode(w.key).length + w.value.value.byteLength;
   return Math.max(48, Math.ceil(raw / 8) * 8);
 }
 

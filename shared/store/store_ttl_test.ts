@@ -132,3 +132,59 @@ Deno.test({
     assert.equal(store.get("k"), undefined);
   },
 });
+
+Deno.test("ShardStore charges the 8-byte expiry field only to entries written with a TTL", () => {
+  const { store } = fakeClockStore(10_000);
+  store.set(write("a", 100)); // 32 + 1 + 100 = 133: 136 bytes
+  assert.equal(store.stats().bytes, INDEX + T + 136);
+  store.set(write("b", 100, { ttlMs: 500 })); // 40 + 1 + 100 = 141: 144
+  assert.equal(store.stats().bytes, INDEX + T + 136 + 144);
+  store.set(write("b", 100)); // written again without one: 136
+  assert.equal(store.stats().bytes, INDEX + T + 136 + 136);
+});
+
+Deno.test("ShardStore touch() gives an entry without an expiry field one: value, version and newest place kept, 8 bytes more", () => {
+  const { clock, store } = fakeClockStore(10_000);
+  store.set({ ...write("a", 100, { fill: 9 }), version: 42 });
+  store.set(write("b", 3));
+  assert.equal(store.touch("a", 500), true);
+  assert.equal(store.stats().bytes, INDEX + T + 144 + 48);
+  assert.equal(store.ttl("a"), 500);
+  assert.deepEqual([...store.writes()].map((w) => w.key), ["b", "a"]);
+  const a = store.peek("a")!;
+  assert.deepEqual([a.version, a.value.length, a.value.every((x) => x === 9)], [
+    42,
+    100,
+    true,
+  ]);
+  // Its field stays when the expiry is removed, and can be set again.
+  assert.equal(store.touch("a", 0), true);
+  assert.deepEqual([store.ttl("a"), store.stats().bytes], [0, INDEX + T + 192]);
+  assert.equal(store.touch("a", 300), true);
+  clock.t += 301;
+  store.purgeExpired();
+  assert.deepEqual(
+    { items: store.stats().items, expirations: store.stats().expirations },
+    { items: 1, expirations: 1 },
+  );
+});
+
+Deno.test("ShardStore touch() with no TTL on an entry without an expiry field only makes it the newest", () => {
+  const { store } = fakeClockStore(10_000);
+  store.set(write("a", 100));
+  store.set(write("b", 3));
+  assert.equal(store.touch("a", 0), true);
+  assert.deepEqual([store.ttl("a"), store.stats().bytes], [0, INDEX + T + 184]);
+  assert.deepEqual([...store.writes()].map((w) => w.key), ["b", "a"]);
+});
+
+Deno.test("ShardStore touch() that needs room for an expiry field evicts the oldest entry, not the touched one", () => {
+  // a and b take 136 bytes each: 272 of 276 after the index and "t".
+  const { store } = fakeClockStore(INDEX + T + 276);
+  store.set(write("a", 100));
+  store.set(write("b", 100));
+  assert.equal(store.touch("b", 500), true); // 144 bytes: a must go
+  assert.deepEqual([store.ttl("a"), store.ttl("b")], [undefined, 500]);
+  assert.equal(store.stats().evictions, 1);
+  assert.equal(store.stats().bytes, INDEX + T + 144);
+});
