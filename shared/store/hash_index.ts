@@ -77,6 +77,11 @@ export class HashIndex {
     return this.#table.byteLength;
   }
 
+  /** Frees the table now; the index must not be used afterwards. */
+  release(): void {
+    this.#table.buffer.transfer(0);
+  }
+
   /** Bytes the index will take after its next insertion. */
   bytesAfterInsert(): number {
     const slots = this.#mask + 1;
@@ -155,6 +160,9 @@ export class HashIndex {
     }
     this.#table = table;
     this.#mask = slots - 1;
+    // Freed now, not at the worker's next collection, which may be far off:
+    // the old tables of every doubling would stay resident until then.
+    old.buffer.transfer(0);
   }
 
   #place(table: Uint32Array, mask: number, hash: number, word: number): void {

@@ -69,3 +69,11 @@ Deno.test("HashIndex keeps the largest ref (29 bits) and every tag through growt
   assert.throws(() => index.insert(1, MAX_REF + 1), RangeError);
   assert.throws(() => index.insert(1, 0), RangeError);
 });
+
+Deno.test("HashIndex.release frees its table at once", () => {
+  const index = new HashIndex(() => 1);
+  for (let ref = 1; ref <= 100; ref++) index.insert(1, ref);
+  assert.equal(index.byteLength, 256 * 4);
+  index.release();
+  assert.equal(index.byteLength, 0);
+});

@@ -70,7 +70,9 @@ export class KeyIndex {
 
   /** Empties an index that holds nothing, giving back what it grew to. */
   shrink(): void {
-    if (this.#index.size === 0) this.#index = new HashIndex(this.#hashOf);
+    if (this.#index.size !== 0) return;
+    this.#index.release();
+    this.#index = new HashIndex(this.#hashOf);
   }
 
   readonly #matchesKey = (ref: number): boolean => {
