@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { utf8Into } from "../store/utf8_buffer.ts";
 import { utf8Length } from "../wire/limits.ts";
 import type { ShardWrite, WriteList } from "../wire/shard.ts";
 import type { ShardOp, WorkerOp } from "./worker_protocol.ts";
@@ -26,21 +27,7 @@ const TYPE_URL_LENGTH = 24, FLAGS = 28;
 const SAME_TYPE_URL = 0xffffffff;
 const TOMBSTONE = 1, VERSIONED = 2;
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** Writes `text` (of `length` UTF-8 bytes) into `bytes` at `at`. */
-function writeText(
-  text: string,
-  length: number,
-  bytes: Uint8Array,
-  at: number,
-): void {
-  // As long in UTF-8 as in UTF-16 code units: all ASCII.
-  if (length === text.length) {
-    for (let i = 0; i < length; i++) bytes[at + i] = text.charCodeAt(i);
-  } else encoder.encodeInto(text, bytes.subarray(at, at + length));
-}
 
 /**
  * Bytes a run of writes takes packed. Appends to `lengths`, for
@@ -99,12 +86,8 @@ function packRun(
       true,
     );
     at += HEADER_BYTES;
-    writeText(key, keyLength, bytes, at);
-    at += keyLength;
-    if (typeUrlLength !== SAME_TYPE_URL) {
-      writeText(typeUrl, typeUrlLength, bytes, at);
-      at += typeUrlLength;
-    }
+    at += utf8Into(key, bytes, at);
+    if (typeUrlLength !== SAME_TYPE_URL) at += utf8Into(typeUrl, bytes, at);
     bytes.set(value, at);
     at += value.byteLength;
   }
