@@ -115,11 +115,11 @@ export class ShardStore extends StoreBase {
   touch(key: string, ttlMs: number): boolean {
     const ref = this.live(key);
     if (ref === 0 || this.entries.isTombstone(ref)) return false;
-    if (!this.entries.hasExpiry(ref)) {
-      if (ttlMs === 0) {
-        this.entries.touch(ref);
-        return true;
-      }
+    if (this.entries.hasExpiry(ref)) {
+      if (this.entries.expires(ref) !== 0) this.withTtl--;
+      if (ttlMs > 0) this.withTtl++;
+      this.entries.setExpires(ref, ttlMs > 0 ? this.now() + ttlMs : 0);
+    } else if (ttlMs > 0) {
       // No expiry field to set: the entry is written again with one, its
       // value and version kept (this may evict the oldest entries).
       const { typeUrl, value } = this.read(ref);
@@ -127,9 +127,6 @@ export class ShardStore extends StoreBase {
       this.put({ key, value: { typeUrl, value }, ttlMs, version }, true);
       return true;
     }
-    if (this.entries.expires(ref) !== 0) this.withTtl--;
-    if (ttlMs > 0) this.withTtl++;
-    this.entries.setExpires(ref, ttlMs > 0 ? this.now() + ttlMs : 0);
     this.entries.touch(ref);
     return true;
   }
